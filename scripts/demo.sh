@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# `npm run demo`: set up, then start the stack and the whole pipeline (Ctrl-C stops everything).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec node bin/machi.js demo "$@"

@@ -1,0 +1,152 @@
+// The one place machi reads settings. Every setting is an environment variable, validated by
+// one zod schema; the nested Config type is inferred from the schema's output.
+import { z } from 'zod';
+
+const port = z.coerce
+  .number({ error: 'expected a port number 1-65535' })
+  .int('expected a port number 1-65535')
+  .min(1, 'expected a port number 1-65535')
+  .max(65535, 'expected a port number 1-65535');
+const positiveInt = z.coerce.number({ error: 'expected a positive integer' }).int().positive();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
+const url = z.url({ protocol: /^https?$/ });
+
+/** Environment variables whose values are never printed. */
+export const SECRET_VARIABLES = new Set([
+  'INFLUX_TOKEN',
+  'MACHI_SIGNAGE_PASSWORD',
+  'MACHI_OFFICE_PASSWORD',
+  'MACHI_SERVICE_PASSWORD',
+  'MACHI_RECORDER_PASSWORD',
+  'MACHI_WEBHOOK_SECRET',
+]);
+
+export const EnvSchema = z.object({
+  MACHI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MACHI_DEVICES_DIR: z.string().min(1).default('devices'),
+
+  MQTT_HOST: z.string().min(1).default('127.0.0.1'),
+  MQTT_PORT: port.default(1883),
+  MQTT_TLS_PORT: port.optional(),
+  MQTT_TLS_CERT: z.string().min(1).optional(),
+  MQTT_TLS_KEY: z.string().min(1).optional(),
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  HTTP_PORT: port.default(8080),
+  MACHI_ALLOW_ANONYMOUS_PUBLIC: bool.default(false),
+  MACHI_SIGNAGE_PASSWORD: z.string().min(8).default('signage-dev-secret'),
+  MACHI_OFFICE_PASSWORD: z.string().min(8).default('office-dev-secret'),
+  MACHI_SERVICE_PASSWORD: z.string().min(8).default('service-dev-secret'),
+  MACHI_RECORDER_PASSWORD: z.string().min(8).default('recorder-dev-secret'),
+  MACHI_HANDOFF_BATCH_SIZE: positiveInt.default(500),
+  MACHI_HANDOFF_BATCH_MS: z.coerce.number().int().min(0).default(5),
+  MACHI_INFLIGHT_PER_CLIENT: positiveInt.default(100),
+  MACHI_INFLIGHT_TOTAL: positiveInt.default(20000),
+  MACHI_MAX_PAYLOAD_BYTES: positiveInt.default(8192),
+
+  KAFKA_BROKERS: z
+    .string()
+    .default('127.0.0.1:9092')
+    .transform((s) => s.split(',').map((b) => b.trim()))
+    .pipe(z.array(hostPort).min(1)),
+  KAFKA_CLIENT_ID: z.string().min(1).default('machi'),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/, 'expected letters, digits, dot, dash or underscore')
+    .default('machi'),
+  KAFKA_PARTITIONS: positiveInt.min(6).default(6),
+  KAFKA_REPLICATION_FACTOR: positiveInt.default(1),
+
+  INFLUX_URL: url.default('http://127.0.0.1:8086'),
+  INFLUX_TOKEN: z.string().default('machi:machi'),
+  INFLUX_ORG: z.string().min(1).default('takeo'),
+  INFLUX_BUCKET: z.string().min(1).default('machi'),
+
+  MACHI_WORKER_BATCH_SIZE: positiveInt.default(2000),
+  MACHI_WORKER_BATCH_MS: positiveInt.default(200),
+  MACHI_WORKER_GROUP: z.string().min(1).default('machi-writer'),
+});
+
+export const ConfigSchema = EnvSchema.transform((e) => ({
+  logLevel: e.MACHI_LOG_LEVEL,
+  devicesDir: e.MACHI_DEVICES_DIR,
+  mqtt: {
+    host: e.MQTT_HOST,
+    port: e.MQTT_PORT,
+    tls:
+      e.MQTT_TLS_PORT && e.MQTT_TLS_CERT && e.MQTT_TLS_KEY
+        ? { port: e.MQTT_TLS_PORT, certPath: e.MQTT_TLS_CERT, keyPath: e.MQTT_TLS_KEY }
+        : undefined,
+    allowAnonymousPublic: e.MACHI_ALLOW_ANONYMOUS_PUBLIC,
+    maxPayloadBytes: e.MACHI_MAX_PAYLOAD_BYTES,
+    roles: {
+      signage: e.MACHI_SIGNAGE_PASSWORD,
+      office: e.MACHI_OFFICE_PASSWORD,
+      service: e.MACHI_SERVICE_PASSWORD,
+      recorder: e.MACHI_RECORDER_PASSWORD,
+    },
+    handoff: { batchSize: e.MACHI_HANDOFF_BATCH_SIZE, batchMs: e.MACHI_HANDOFF_BATCH_MS },
+    inflight: { perClient: e.MACHI_INFLIGHT_PER_CLIENT, total: e.MACHI_INFLIGHT_TOTAL },
+  },
+  http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+  kafka: {
+    brokers: e.KAFKA_BROKERS,
+    clientId: e.KAFKA_CLIENT_ID,
+    topicPrefix: e.KAFKA_TOPIC_PREFIX,
+    partitions: e.KAFKA_PARTITIONS,
+    replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+  },
+  influx: { url: e.INFLUX_URL, token: e.INFLUX_TOKEN, org: e.INFLUX_ORG, bucket: e.INFLUX_BUCKET },
+  worker: {
+    batchSize: e.MACHI_WORKER_BATCH_SIZE,
+    batchMs: e.MACHI_WORKER_BATCH_MS,
+    group: e.MACHI_WORKER_GROUP,
+  },
+}));
+
+export type Config = z.output<typeof ConfigSchema>;
+type EnvName = keyof z.input<typeof EnvSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'MACHI_ERR_CONFIG';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const envNames = Object.keys(EnvSchema.shape) as EnvName[];
+
+/** Picks machi's variables from the environment; empty strings count as unset. */
+function knownVariables(env: NodeJS.ProcessEnv): Partial<Record<EnvName, string>> {
+  const picked: Partial<Record<EnvName, string>> = {};
+  for (const name of envNames) {
+    const value = env[name];
+    if (value !== undefined && value !== '') picked[name] = value;
+  }
+  return picked;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const vars = knownVariables(env);
+  const result = ConfigSchema.safeParse(vars);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '(environment)') as EnvName;
+    const got = SECRET_VARIABLES.has(name) ? '(secret)' : JSON.stringify(vars[name]);
+    return `${name}: ${issue.message} (got ${got})`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** The effective value of every variable, secrets masked; for `machi config`. */
+export function describeConfig(env: NodeJS.ProcessEnv = process.env): Array<[string, string]> {
+  loadConfig(env);
+  const parsed = EnvSchema.parse(knownVariables(env));
+  return envNames.map((name) => {
+    const value = parsed[name];
+    const shown = value === undefined ? '(unset)' : Array.isArray(value) ? value.join(',') : String(value);
+    return [name, SECRET_VARIABLES.has(name) && value ? '********' : shown];
+  });
+}

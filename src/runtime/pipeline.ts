@@ -1,0 +1,4 @@
+// The components `machi all` (and the demo) run in one process, in data-path order.
+import type { ComponentFactory } from './component.ts';
+
+export const pipelineComponents: ComponentFactory[] = [];

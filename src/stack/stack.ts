@@ -1,0 +1,92 @@
+// `machi stack up|down|status`: the native Kafka + InfluxDB pair every test and the demo run on.
+import type { Config } from '../config/config.ts';
+import { StackError } from './errors.ts';
+import { type InfluxEndpoint, influxPaths, influxPingOk, startInfluxd } from './influxdb.ts';
+import { type KafkaEndpoint, kafkaMetadataOk, kafkaPaths, startKafka } from './kafka.ts';
+import { isOurs, readPid, stopProcess } from './processes.ts';
+
+export type ServiceName = 'kafka' | 'influxdb';
+
+export function endpoints(config: Config): { kafka: KafkaEndpoint; influx: InfluxEndpoint } {
+  const [host, port] = (config.kafka.brokers[0] ?? '127.0.0.1:9092').split(':');
+  const influxUrl = new URL(config.influx.url);
+  return {
+    kafka: { host: host ?? '127.0.0.1', port: Number(port) },
+    influx: {
+      host: influxUrl.hostname,
+      port: Number(influxUrl.port || 8086),
+      database: config.influx.bucket.split('/')[0] ?? config.influx.bucket,
+    },
+  };
+}
+
+/** Starts whatever is not running yet; returns the services this call started. */
+export async function stackUp(config: Config, env = process.env): Promise<ServiceName[]> {
+  const ep = endpoints(config);
+  const started: ServiceName[] = [];
+  try {
+    if ((await startKafka(ep.kafka, env)) === 'started') started.push('kafka');
+    console.log(`✓ Kafka     ${ep.kafka.host}:${ep.kafka.port}   log: ${kafkaPaths(env).log}`);
+    if ((await startInfluxd(ep.influx, env)) === 'started') started.push('influxdb');
+    console.log(`✓ InfluxDB  http://${ep.influx.host}:${ep.influx.port}   log: ${influxPaths(env).log}`);
+    return started;
+  } catch (err) {
+    // Leave nothing half-started: stop what this call started before reporting the failure.
+    await stackDown(started, env);
+    throw err;
+  }
+}
+
+export async function stackDown(
+  services: ServiceName[] = ['influxdb', 'kafka'],
+  env = process.env,
+): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  if (services.includes('influxdb')) result.influxdb = await stopProcess(influxPaths(env).pid);
+  if (services.includes('kafka')) result.kafka = await stopProcess(kafkaPaths(env).pid, 30_000);
+  return result;
+}
+
+export interface ServiceStatus {
+  service: ServiceName;
+  address: string;
+  pid: number | undefined;
+  reachable: boolean;
+  log: string;
+}
+
+export async function stackStatus(config: Config, env = process.env): Promise<ServiceStatus[]> {
+  const ep = endpoints(config);
+  const kafkaPid = readPid(kafkaPaths(env).pid);
+  const influxPid = readPid(influxPaths(env).pid);
+  return [
+    {
+      service: 'kafka',
+      address: `${ep.kafka.host}:${ep.kafka.port}`,
+      pid: isOurs(kafkaPid) ? kafkaPid.pid : undefined,
+      reachable: await kafkaMetadataOk(ep.kafka),
+      log: kafkaPaths(env).log,
+    },
+    {
+      service: 'influxdb',
+      address: `http://${ep.influx.host}:${ep.influx.port}`,
+      pid: isOurs(influxPid) ? influxPid.pid : undefined,
+      reachable: await influxPingOk(ep.influx).catch(() => false),
+      log: influxPaths(env).log,
+    },
+  ];
+}
+
+/** For services started elsewhere (CI, docker): fail with the address tried when not reachable. */
+export async function assertStackReachable(config: Config): Promise<void> {
+  const ep = endpoints(config);
+  if (!(await kafkaMetadataOk(ep.kafka))) {
+    throw new StackError(
+      'MACHI_ERR_START_FAILED',
+      `Kafka is not reachable at ${config.kafka.brokers.join(',')}`,
+    );
+  }
+  if (!(await influxPingOk(ep.influx).catch(() => false))) {
+    throw new StackError('MACHI_ERR_START_FAILED', `InfluxDB is not reachable at ${config.influx.url}`);
+  }
+}

@@ -1,0 +1,17 @@
+// /healthz: the process is serving. /readyz: every dependency check passes (e.g. Kafka reachable).
+import type { HttpPlugin } from './http.ts';
+import { sendJson } from './http.ts';
+
+export type ReadinessCheck = () => boolean | Promise<boolean>;
+
+export const healthPlugin: HttpPlugin<{ checks: Record<string, ReadinessCheck> }> = (app, { checks }) => {
+  app.route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+  app.route('GET', '/readyz', async (_req, res) => {
+    const results: Record<string, boolean> = {};
+    for (const [name, check] of Object.entries(checks)) {
+      results[name] = await Promise.resolve(check()).catch(() => false);
+    }
+    const ready = Object.values(results).every(Boolean);
+    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: results });
+  });
+};

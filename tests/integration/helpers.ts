@@ -1,0 +1,35 @@
+// Shared by integration tests: clients for the real services and names no other run uses.
+import { randomBytes } from 'node:crypto';
+import { InfluxDB } from '@influxdata/influxdb-client';
+import { Kafka, logLevel } from 'kafkajs';
+import { type Config, loadConfig } from '../../src/config/config.ts';
+
+export const config: Config = loadConfig();
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export function testKafka(clientId = uniqueName('test')): Kafka {
+  return new Kafka({ clientId, brokers: config.kafka.brokers, logLevel: logLevel.WARN });
+}
+
+export function testInflux(): InfluxDB {
+  return new InfluxDB({ url: config.influx.url, token: config.influx.token });
+}
+
+/** Polls until `probe` returns a value or the time runs out; for effects that arrive asynchronously. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+}
