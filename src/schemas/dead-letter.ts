@@ -1,0 +1,20 @@
+// The dead-letter record: everything needed to see why input was refused and to replay it.
+import { z } from 'zod';
+import { Timestamp } from './common.ts';
+import { REASON_CODES } from './reasons.ts';
+
+export const DeadLetter = z.object({
+  v: z.literal(1),
+  reason: z.enum(REASON_CODES),
+  detail: z.string(),
+  /** Which stage refused it. */
+  stage: z.enum(['broker', 'worker', 'alerts', 'forecast']),
+  /** The original bytes, base64, exactly as received. */
+  payloadBase64: z.string(),
+  brokerTime: Timestamp,
+  mqttTopic: z.string().optional(),
+  clientId: z.string().optional(),
+  /** Where a worker read the record it could not process. */
+  source: z.object({ topic: z.string(), partition: z.number().int(), offset: z.string() }).optional(),
+});
+export type DeadLetter = z.infer<typeof DeadLetter>;

@@ -1,0 +1,50 @@
+// The MQTT topic tree, written once. Versioned under takeo/v1 so payloads can change by version.
+//
+//   takeo/v1/flood/<deviceId>/reading        flood sensor → broker (vendor format)
+//   takeo/v1/crowd/<deviceId>/count          people counter → broker (vendor format)
+//   takeo/v1/<flood|crowd>/<deviceId>/heartbeat  device → broker (vendor format)
+//   takeo/v1/<flood|crowd>/<deviceId>/config     machi → device
+//   takeo/v1/<flood|crowd>/<deviceId>/status     machi → office (retained device health)
+//   takeo/v1/signage/<siteId>/congestion     machi → signs (retained forecast)
+//   takeo/v1/signage/<siteId>/notice         machi → signs (retained public disaster notice)
+//   takeo/v1/signage/<siteId>/heartbeat      sign → office
+//   takeo/v1/alerts/<areaId>/active          machi → office (retained active alerts)
+//   takeo/v1/alerts/<areaId>/ack             office → machi (acknowledgements)
+export const TOPIC_ROOT = 'takeo/v1';
+
+export type DeviceTopicKind = 'flood' | 'crowd';
+export type DeviceMessage = 'reading' | 'count' | 'heartbeat';
+
+export const topics = {
+  floodReading: (deviceId: string) => `${TOPIC_ROOT}/flood/${deviceId}/reading`,
+  crowdCount: (deviceId: string) => `${TOPIC_ROOT}/crowd/${deviceId}/count`,
+  heartbeat: (kind: DeviceTopicKind, deviceId: string) => `${TOPIC_ROOT}/${kind}/${deviceId}/heartbeat`,
+  deviceConfig: (kind: DeviceTopicKind, deviceId: string) => `${TOPIC_ROOT}/${kind}/${deviceId}/config`,
+  deviceStatus: (kind: DeviceTopicKind, deviceId: string) => `${TOPIC_ROOT}/${kind}/${deviceId}/status`,
+  signageCongestion: (siteId: string) => `${TOPIC_ROOT}/signage/${siteId}/congestion`,
+  signageNotice: (siteId: string) => `${TOPIC_ROOT}/signage/${siteId}/notice`,
+  signageHeartbeat: (siteId: string) => `${TOPIC_ROOT}/signage/${siteId}/heartbeat`,
+  alertsActive: (areaId: string) => `${TOPIC_ROOT}/alerts/${areaId}/active`,
+  alertAck: (areaId: string) => `${TOPIC_ROOT}/alerts/${areaId}/ack`,
+} as const;
+
+/** A device-originated topic, parsed; undefined when the topic is anything else. */
+export interface DeviceTopic {
+  kind: DeviceTopicKind;
+  deviceId: string;
+  message: DeviceMessage;
+}
+
+const DEVICE_MESSAGES: Record<DeviceTopicKind, readonly DeviceMessage[]> = {
+  flood: ['reading', 'heartbeat'],
+  crowd: ['count', 'heartbeat'],
+};
+
+export function parseDeviceTopic(topic: string): DeviceTopic | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) return undefined;
+  const [, , kind, deviceId, message] = parts as [string, string, string, string, string];
+  if (kind !== 'flood' && kind !== 'crowd') return undefined;
+  if (!DEVICE_MESSAGES[kind].includes(message as DeviceMessage)) return undefined;
+  return { kind, deviceId, message: message as DeviceMessage };
+}
