@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "• running all test suites (the integration suite starts Kafka and InfluxDB if needed)"
-exec npx vitest run "$@"
+exec npx vitest run --reporter=default --reporter=./tests/summary-reporter.ts "$@"
