@@ -1,5 +1,7 @@
+import { loadConfig } from '../config/config.ts';
 import { pipelineComponents } from '../runtime/pipeline.ts';
 import { createRuntime, startComponents, untilSignal } from '../runtime/run.ts';
+import { assertStackReachable } from '../stack/stack.ts';
 import type { Command } from './command.ts';
 
 export const allCommand: Command = {
@@ -7,7 +9,10 @@ export const allCommand: Command = {
   summary: 'run every pipeline component in one process (used by the demo)',
   usage: 'machi all',
   async run() {
-    const running = await startComponents(createRuntime(), pipelineComponents);
+    const config = loadConfig();
+    // Fail fast, naming the address tried, rather than letting each component time out on its own.
+    await assertStackReachable(config);
+    const running = await startComponents(createRuntime(config), pipelineComponents);
     await untilSignal();
     await running.stop();
     return 0;
