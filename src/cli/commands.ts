@@ -1,8 +1,9 @@
 // Every `machi` subcommand, in the order `machi help` lists them.
 import { allCommand } from './all.ts';
+import { brokerCommand } from './broker.ts';
 import type { Command } from './command.ts';
 import { configCommand } from './config.ts';
 import { demoCommand } from './demo.ts';
 import { stackCommand } from './stack.ts';
 
-export const commands: Command[] = [configCommand, stackCommand, allCommand, demoCommand];
+export const commands: Command[] = [configCommand, stackCommand, brokerCommand, allCommand, demoCommand];

@@ -1,4 +1,5 @@
 // The components `machi all` (and the demo) run in one process, in data-path order.
+import { brokerComponent } from '../broker/component.ts';
 import type { ComponentFactory } from './component.ts';
 
-export const pipelineComponents: ComponentFactory[] = [];
+export const pipelineComponents: ComponentFactory[] = [brokerComponent];

@@ -13,6 +13,7 @@ export const REASONS = {
   UNKNOWN_ADAPTER: 'the device registry names a vendor format machi has no adapter for',
   UNKNOWN_DEVICE: 'no such device in the registry',
   TOPIC_INVALID: 'topic is not part of the topic tree',
+  NOT_AUTHORIZED: 'the client may not publish on this topic',
   RECORD_INVALID: 'a Kafka record does not match its schema',
   INFLUX_REJECTED: 'InfluxDB rejected the point as invalid',
 } as const;

@@ -1,0 +1,162 @@
+// The authorizePublish hook: ACL, then validation, then the Kafka hand-off. aedes sends a QoS 1
+// PUBACK only after this hook calls back, so calling back after Kafka's acknowledgement is what
+// makes ingest at-least-once. A callback with an error makes aedes drop the connection: the device
+// never gets a PUBACK and resends after reconnecting.
+import type { AuthorizePublishHandler, Client } from 'aedes';
+import { toCanonical } from '../adapters/validate.ts';
+import type { BatchProducer } from '../bus/batch-producer.ts';
+import type { KafkaTopics } from '../bus/topics.ts';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Registry } from '../registry/schema.ts';
+import type { ReadingRecord } from '../schemas/readings.ts';
+import type { ReasonCode } from '../schemas/reasons.ts';
+import { parseDeviceTopic } from '../schemas/topics.ts';
+import { mayPublish } from './acl.ts';
+import { brokerDeadLetter } from './dead-letter.ts';
+import type { BrokerMetrics } from './metrics.ts';
+import { principalOf } from './principal.ts';
+
+/** Clients whose id starts with this publish drill data (replays, simulations, exercises). */
+export const DRILL_CLIENT_PREFIX = 'drill-';
+
+export class HandoffError extends Error {
+  constructor(
+    readonly code: 'NOT_AUTHENTICATED' | 'NOT_AUTHORIZED' | 'INFLIGHT_BUDGET' | 'KAFKA_UNAVAILABLE',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface HandoffDeps {
+  config: Config;
+  registry: Registry;
+  producer: BatchProducer;
+  topics: KafkaTopics;
+  metrics: BrokerMetrics;
+  log: Logger;
+}
+
+export function createHandoff({
+  config,
+  registry,
+  producer,
+  topics,
+  metrics,
+  log,
+}: HandoffDeps): AuthorizePublishHandler {
+  const pending = new WeakMap<Client, number>();
+  const { perClient, total } = config.mqtt.inflight;
+
+  const refuse = (
+    client: Client,
+    code: HandoffError['code'],
+    message: string,
+    callback: (err: Error) => void,
+  ) => {
+    metrics.disconnects.inc({ reason: code });
+    log.warn({ clientId: client.id, reason: code }, message);
+    callback(new HandoffError(code, message));
+  };
+
+  function deadLetter(
+    client: Client,
+    topic: string,
+    payload: Buffer,
+    reason: ReasonCode,
+    detail: string,
+    key: string,
+  ) {
+    metrics.rejected.inc({ reason });
+    log.info({ clientId: client.id, topic, reason, detail }, 'publish rejected');
+    const record = brokerDeadLetter({
+      reason,
+      detail,
+      payload,
+      mqttTopic: topic,
+      clientId: client.id,
+      brokerTime: new Date(),
+    });
+    return producer.send(topics.deadLetter, { key, value: JSON.stringify(record) });
+  }
+
+  return (client, packet, callback) => {
+    // Publishes made by the broker itself (no client) are machi's own.
+    if (!client) return callback(null);
+    const principal = principalOf(client);
+    if (!principal) return refuse(client, 'NOT_AUTHENTICATED', 'publish before authentication', callback);
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    if (!mayPublish(principal, packet.topic)) {
+      // Logged and dead-lettered for the audit; the client is disconnected (MQTT 3.1.1 has no negative PUBACK).
+      deadLetter(
+        client,
+        packet.topic,
+        payload,
+        'NOT_AUTHORIZED',
+        `${principal.role} may not publish here`,
+        client.id,
+      ).catch(() => {});
+      return refuse(client, 'NOT_AUTHORIZED', 'publish not allowed by the ACL', callback);
+    }
+    const deviceTopic = parseDeviceTopic(packet.topic);
+    // Only device readings go to Kafka; acks, heartbeats of signs and status stay on MQTT.
+    if (!deviceTopic) return callback(null);
+
+    const held = pending.get(client) ?? 0;
+    if (held >= perClient || producer.inflight >= total) {
+      return refuse(
+        client,
+        'INFLIGHT_BUDGET',
+        'in-flight budget exhausted: applying backpressure by disconnecting',
+        callback,
+      );
+    }
+    pending.set(client, held + 1);
+    metrics.inflight.inc();
+    metrics.received.inc({ kind: deviceTopic.message });
+
+    const receivedAt = new Date();
+    const result = toCanonical({
+      payload,
+      topic: deviceTopic,
+      device: registry.devices.get(deviceTopic.deviceId),
+      receivedAt,
+      maxPayloadBytes: config.mqtt.maxPayloadBytes,
+    });
+    let handoff: Promise<void>;
+    if (result.ok) {
+      const record: ReadingRecord = {
+        v: 1,
+        reading: result.reading,
+        receivedAt: receivedAt.toISOString(),
+        drill: result.drill || client.id.startsWith(DRILL_CLIENT_PREFIX),
+      };
+      handoff = producer
+        .send(topics.readings[result.reading.kind], {
+          key: deviceTopic.deviceId,
+          value: JSON.stringify(record),
+        })
+        .then(() => {
+          metrics.accepted.inc({ kind: deviceTopic.message });
+        });
+    } else {
+      handoff = deadLetter(client, packet.topic, payload, result.reason, result.detail, deviceTopic.deviceId);
+    }
+    handoff.then(
+      () => {
+        release(client);
+        callback(null);
+      },
+      (err: Error) => {
+        release(client);
+        refuse(client, 'KAFKA_UNAVAILABLE', `not acknowledged: ${err.message}`, callback);
+      },
+    );
+  };
+
+  function release(client: Client) {
+    pending.set(client, (pending.get(client) ?? 1) - 1);
+    metrics.inflight.dec();
+  }
+}

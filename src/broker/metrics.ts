@@ -1,0 +1,67 @@
+// The broker's Prometheus metrics, on the process registry.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export function brokerMetrics(registry: Registry) {
+  return {
+    connections: new Gauge({
+      name: 'machi_broker_connections',
+      help: 'Open MQTT connections by role',
+      labelNames: ['role'],
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'machi_broker_auth_failures_total',
+      help: 'Refused MQTT connections by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    received: new Counter({
+      name: 'machi_broker_messages_received_total',
+      help: 'Device messages received by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    accepted: new Counter({
+      name: 'machi_broker_messages_accepted_total',
+      help: 'Device messages validated and acknowledged by Kafka, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: 'machi_broker_messages_rejected_total',
+      help: 'Device messages refused, by reason code',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    produceSeconds: new Histogram({
+      name: 'machi_handoff_produce_seconds',
+      help: 'Time for Kafka to acknowledge one hand-off batch',
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    produceBatchSize: new Histogram({
+      name: 'machi_handoff_batch_size',
+      help: 'Records per hand-off batch',
+      buckets: [1, 5, 10, 50, 100, 250, 500, 1000],
+      registers: [registry],
+    }),
+    produceRetries: new Counter({
+      name: 'machi_handoff_retries_total',
+      help: 'Kafka produce attempts that failed and were retried',
+      registers: [registry],
+    }),
+    inflight: new Gauge({
+      name: 'machi_handoff_inflight',
+      help: 'QoS 1 messages held (not yet acknowledged) while Kafka confirms them',
+      registers: [registry],
+    }),
+    disconnects: new Counter({
+      name: 'machi_broker_disconnects_total',
+      help: 'Clients the broker disconnected, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+  };
+}
+
+export type BrokerMetrics = ReturnType<typeof brokerMetrics>;
