@@ -7,6 +7,12 @@ const port = z.coerce
   .int('expected a port number 1-65535')
   .min(1, 'expected a port number 1-65535')
   .max(65535, 'expected a port number 1-65535');
+/** A port to listen on; 0 lets the OS pick a free one (tests). */
+const listenPort = z.coerce
+  .number({ error: 'expected a port number 0-65535 (0 = any free port)' })
+  .int('expected a port number 0-65535 (0 = any free port)')
+  .min(0, 'expected a port number 0-65535 (0 = any free port)')
+  .max(65535, 'expected a port number 0-65535 (0 = any free port)');
 const positiveInt = z.coerce.number({ error: 'expected a positive integer' }).int().positive();
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -29,12 +35,12 @@ export const EnvSchema = z.object({
   MACHI_DEVICES_DIR: z.string().min(1).default('devices'),
 
   MQTT_HOST: z.string().min(1).default('127.0.0.1'),
-  MQTT_PORT: port.default(1883),
-  MQTT_TLS_PORT: port.optional(),
+  MQTT_PORT: listenPort.default(1883),
+  MQTT_TLS_PORT: listenPort.optional(),
   MQTT_TLS_CERT: z.string().min(1).optional(),
   MQTT_TLS_KEY: z.string().min(1).optional(),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
-  HTTP_PORT: port.default(8080),
+  HTTP_PORT: listenPort.default(8080),
   MACHI_ALLOW_ANONYMOUS_PUBLIC: bool.default(false),
   MACHI_SIGNAGE_PASSWORD: z.string().min(8).default('signage-dev-secret'),
   MACHI_OFFICE_PASSWORD: z.string().min(8).default('office-dev-secret'),
@@ -68,6 +74,11 @@ export const EnvSchema = z.object({
   MACHI_WORKER_BATCH_SIZE: positiveInt.default(2000),
   MACHI_WORKER_BATCH_MS: positiveInt.default(200),
   MACHI_WORKER_GROUP: z.string().min(1).default('machi-writer'),
+
+  MACHI_SIGNAGE_ROTATE_S: positiveInt.default(8),
+  MACHI_SIGNAGE_STALE_S: positiveInt.default(2700),
+  MACHI_SIGNAGE_HEARTBEAT_S: positiveInt.default(30),
+  MACHI_OFFICE_TILE_URL: z.string().min(1).optional(),
 });
 
 export const ConfigSchema = EnvSchema.transform((e) => ({
@@ -109,6 +120,12 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
     batchMs: e.MACHI_WORKER_BATCH_MS,
     group: e.MACHI_WORKER_GROUP,
   },
+  signage: {
+    rotateS: e.MACHI_SIGNAGE_ROTATE_S,
+    staleS: e.MACHI_SIGNAGE_STALE_S,
+    heartbeatS: e.MACHI_SIGNAGE_HEARTBEAT_S,
+  },
+  office: { tileUrl: e.MACHI_OFFICE_TILE_URL },
 }));
 
 export type Config = z.output<typeof ConfigSchema>;

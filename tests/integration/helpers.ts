@@ -33,3 +33,20 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
   }
   throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
 }
+
+/** Reads a Kafka topic from the beginning into `records` until stopped. */
+export async function collectTopic(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ records: Array<{ key: string; value: string }>; stop: () => Promise<void> }> {
+  const records: Array<{ key: string; value: string }> = [];
+  const consumer = kafka.consumer({ groupId: uniqueName('collect') });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      records.push({ key: String(message.key), value: String(message.value) });
+    },
+  });
+  return { records, stop: () => consumer.disconnect() };
+}

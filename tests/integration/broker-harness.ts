@@ -1,0 +1,72 @@
+// Starts machi's real broker in-process on ephemeral ports, against real Kafka, with its own topics.
+import type { AddressInfo } from 'node:net';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { type BrokerComponent, brokerComponent } from '../../src/broker/component.ts';
+import { kafkaTopics } from '../../src/bus/topics.ts';
+import { type Config, loadConfig } from '../../src/config/config.ts';
+import { demoSecret } from '../../src/registry/secrets.ts';
+import { createRuntime, type Running, startComponents } from '../../src/runtime/run.ts';
+import { uniqueName } from './helpers.ts';
+
+export interface BrokerHarness {
+  config: Config;
+  broker: BrokerComponent;
+  running: Running;
+  mqttUrl: string;
+  wsUrl: string;
+  topics: ReturnType<typeof kafkaTopics>;
+  connect(username?: string, password?: string, opts?: IClientOptions): Promise<MqttClient>;
+  device(id: string, opts?: IClientOptions): Promise<MqttClient>;
+  stop(): Promise<void>;
+}
+
+export async function startBroker(env: Record<string, string> = {}): Promise<BrokerHarness> {
+  const config = loadConfig({
+    ...process.env,
+    KAFKA_TOPIC_PREFIX: uniqueName('broker'),
+    MQTT_PORT: '0',
+    HTTP_PORT: '0',
+    MACHI_LOG_LEVEL: process.env.MACHI_LOG_LEVEL ?? 'warn',
+    ...env,
+  });
+  const runtime = createRuntime(config);
+  let broker: BrokerComponent | undefined;
+  const running = await startComponents(runtime, [
+    (rt) => {
+      broker = brokerComponent(rt);
+      return broker;
+    },
+  ]);
+  if (!broker) throw new Error('broker did not start');
+  const httpPort = (runtime.http.server.address() as AddressInfo).port;
+  const mqttUrl = `mqtt://127.0.0.1:${broker.ports.mqtt}`;
+  const clients: MqttClient[] = [];
+  const connect = async (username?: string, password?: string, opts: IClientOptions = {}) => {
+    const client = await mqtt.connectAsync(
+      opts.protocol === 'ws' ? `ws://127.0.0.1:${httpPort}/mqtt` : mqttUrl,
+      {
+        username,
+        password,
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+        ...opts,
+      },
+    );
+    clients.push(client);
+    return client;
+  };
+  return {
+    config,
+    broker,
+    running,
+    mqttUrl,
+    wsUrl: `ws://127.0.0.1:${httpPort}/mqtt`,
+    topics: kafkaTopics(config.kafka.topicPrefix),
+    connect,
+    device: (id, opts) => connect(id, demoSecret(id), opts),
+    async stop() {
+      await Promise.all(clients.map((c) => c.endAsync(true).catch(() => {})));
+      await running.stop();
+    },
+  };
+}
