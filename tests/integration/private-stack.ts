@@ -34,8 +34,12 @@ function privateService(kind: 'kafka' | 'influxdb', port: number): PrivateServic
   const service: PrivateService = {
     address: kind === 'kafka' ? `127.0.0.1:${port}` : `http://127.0.0.1:${port}`,
     async start() {
-      if (kind === 'kafka') await startKafka({ host: '127.0.0.1', port }, env);
-      else await startInfluxd({ host: '127.0.0.1', port, database: 'machi' }, env);
+      const result =
+        kind === 'kafka'
+          ? await startKafka({ host: '127.0.0.1', port }, env)
+          : await startInfluxd({ host: '127.0.0.1', port, database: 'machi' }, env);
+      // A leftover service on this port would be adopted as "external" and never stopped by us.
+      if (result === 'external') throw new Error(`port ${port} is already served by a ${kind} this test did not start`);
     },
     async stop() {
       await stopProcess(pidFile);
