@@ -2,11 +2,6 @@
 // one zod schema; the nested Config type is inferred from the schema's output.
 import { z } from 'zod';
 
-const port = z.coerce
-  .number({ error: 'expected a port number 1-65535' })
-  .int('expected a port number 1-65535')
-  .min(1, 'expected a port number 1-65535')
-  .max(65535, 'expected a port number 1-65535');
 /** A port to listen on; 0 lets the OS pick a free one (tests). */
 const listenPort = z.coerce
   .number({ error: 'expected a port number 0-65535 (0 = any free port)' })

@@ -39,7 +39,8 @@ function privateService(kind: 'kafka' | 'influxdb', port: number): PrivateServic
           ? await startKafka({ host: '127.0.0.1', port }, env)
           : await startInfluxd({ host: '127.0.0.1', port, database: 'machi' }, env);
       // A leftover service on this port would be adopted as "external" and never stopped by us.
-      if (result === 'external') throw new Error(`port ${port} is already served by a ${kind} this test did not start`);
+      if (result === 'external')
+        throw new Error(`port ${port} is already served by a ${kind} this test did not start`);
     },
     async stop() {
       await stopProcess(pidFile);
