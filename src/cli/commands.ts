@@ -4,6 +4,14 @@ import { brokerCommand } from './broker.ts';
 import type { Command } from './command.ts';
 import { configCommand } from './config.ts';
 import { demoCommand } from './demo.ts';
+import { devicesCommand } from './devices.ts';
 import { stackCommand } from './stack.ts';
 
-export const commands: Command[] = [configCommand, stackCommand, brokerCommand, allCommand, demoCommand];
+export const commands: Command[] = [
+  configCommand,
+  stackCommand,
+  brokerCommand,
+  devicesCommand,
+  allCommand,
+  demoCommand,
+];

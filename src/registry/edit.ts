@@ -1,0 +1,63 @@
+// Writes to the registry files with yaml's Document API, so comments and other entries survive.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
+import { loadRegistry } from './load.ts';
+import { Device } from './schema.ts';
+import { generateSecret, hashSecret } from './secrets.ts';
+
+export class RegistryEditError extends Error {
+  readonly code = 'MACHI_ERR_REGISTRY_EDIT';
+}
+
+function deviceEntries(file: string) {
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  const seq = doc.get('devices');
+  return { doc, items: isSeq(seq) ? (seq.items.filter(isMap) as YAMLMap[]) : [] };
+}
+
+/** Validates the new device against the schema and the rest of the registry; returns its secret once. */
+export function addDevice(
+  dir: string,
+  fields: Record<string, unknown>,
+  fileName?: string,
+): { secret: string; file: string } {
+  const registry = loadRegistry(dir);
+  const secret = generateSecret();
+  const parsed = Device.safeParse({ ...fields, secretHash: hashSecret(secret) });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(device)'}: ${i.message}`);
+    throw new RegistryEditError(`device ${String(fields.id)} is invalid:\n  - ${problems.join('\n  - ')}`);
+  }
+  const device = parsed.data;
+  if (registry.devices.has(device.id)) throw new RegistryEditError(`device ${device.id} already exists`);
+  if (device.kind === 'flood-sensor' && !registry.areas.has(device.area)) {
+    throw new RegistryEditError(`device ${device.id}: unknown area "${device.area}"`);
+  }
+  if (device.kind === 'people-counter' && !registry.sites.has(device.site)) {
+    throw new RegistryEditError(`device ${device.id}: unknown site "${device.site}"`);
+  }
+  const file = join(
+    dir,
+    fileName ?? (device.kind === 'flood-sensor' ? 'flood-sensors.yaml' : 'cameras.yaml'),
+  );
+  const { doc } = deviceEntries(file);
+  if (!isSeq(doc.get('devices'))) doc.set('devices', doc.createNode([]));
+  doc.addIn(['devices'], doc.createNode(device));
+  writeFileSync(file, doc.toString());
+  return { secret, file };
+}
+
+export function rotateSecret(dir: string, deviceId: string): { secret: string; file: string } {
+  for (const name of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))) {
+    const file = join(dir, name);
+    const { doc, items } = deviceEntries(file);
+    const entry = items.find((item) => item.get('id') === deviceId);
+    if (!entry) continue;
+    const secret = generateSecret();
+    entry.set('secretHash', hashSecret(secret));
+    writeFileSync(file, doc.toString());
+    return { secret, file };
+  }
+  throw new RegistryEditError(`no device "${deviceId}" in ${dir}`);
+}
