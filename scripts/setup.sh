@@ -16,12 +16,13 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
-# Debian packages the tests use as foreign witnesses (mosquitto_pub/sub).
-apt_packages=(mosquitto-clients)
-commands=(mosquitto_pub)
+# Debian packages the tests use: foreign witnesses (mosquitto_pub/sub), and chromium with CJK
+# fonts for the browser tests of the signage and office pages.
+apt_packages=(mosquitto-clients chromium fonts-noto-cjk)
+commands=(mosquitto_pub chromium /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc)
 missing=()
 for i in "${!apt_packages[@]}"; do
-  command -v "${commands[$i]}" >/dev/null 2>&1 || missing+=("${apt_packages[$i]}")
+  command -v "${commands[$i]}" >/dev/null 2>&1 || [ -e "${commands[$i]}" ] || missing+=("${apt_packages[$i]}")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -5,6 +5,7 @@ import { type BrokerComponent, brokerComponent } from '../../src/broker/componen
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import { demoSecret } from '../../src/registry/secrets.ts';
+import type { ComponentFactory } from '../../src/runtime/component.ts';
 import { createRuntime, type Running, startComponents } from '../../src/runtime/run.ts';
 import { uniqueName } from './helpers.ts';
 
@@ -14,13 +15,18 @@ export interface BrokerHarness {
   running: Running;
   mqttUrl: string;
   wsUrl: string;
+  httpUrl: string;
   topics: ReturnType<typeof kafkaTopics>;
   connect(username?: string, password?: string, opts?: IClientOptions): Promise<MqttClient>;
   device(id: string, opts?: IClientOptions): Promise<MqttClient>;
   stop(): Promise<void>;
 }
 
-export async function startBroker(env: Record<string, string> = {}): Promise<BrokerHarness> {
+/** `more` components start after the broker behind the same HTTP server (e.g. the web pages). */
+export async function startBroker(
+  env: Record<string, string> = {},
+  more: ComponentFactory[] = [],
+): Promise<BrokerHarness> {
   const config = loadConfig({
     ...process.env,
     KAFKA_TOPIC_PREFIX: uniqueName('broker'),
@@ -36,6 +42,7 @@ export async function startBroker(env: Record<string, string> = {}): Promise<Bro
       broker = brokerComponent(rt);
       return broker;
     },
+    ...more,
   ]);
   if (!broker) throw new Error('broker did not start');
   const httpPort = (runtime.http.server.address() as AddressInfo).port;
@@ -61,6 +68,7 @@ export async function startBroker(env: Record<string, string> = {}): Promise<Bro
     running,
     mqttUrl,
     wsUrl: `ws://127.0.0.1:${httpPort}/mqtt`,
+    httpUrl: `http://127.0.0.1:${httpPort}`,
     topics: kafkaTopics(config.kafka.topicPrefix),
     connect,
     device: (id, opts) => connect(id, demoSecret(id), opts),

@@ -1,0 +1,176 @@
+// A real sign in Chromium against machi's real broker (MQTT over WebSocket) and web component:
+// level shown, language rotation, disaster and drill modes, stale banner, heartbeats.
+import { readFileSync } from 'node:fs';
+import type { MqttClient } from 'mqtt';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRegistry } from '../../src/registry/load.ts';
+import type { CongestionMessage, PublicNotice } from '../../src/schemas/signage.ts';
+import { SignHeartbeat } from '../../src/schemas/signage.ts';
+import { topics } from '../../src/schemas/topics.ts';
+import { webComponent } from '../../src/web/component.ts';
+import { type BrokerHarness, startBroker } from '../integration/broker-harness.ts';
+import { eventually } from '../integration/helpers.ts';
+import { launchChromium } from './chromium.ts';
+
+const SITE = 'takeo-onsen-station';
+const STALE_S = 60;
+const LANGS = ['ja', 'en', 'zh-Hans', 'zh-Hant', 'ko'] as const;
+const messages = Object.fromEntries(
+  LANGS.map((l) => [l, JSON.parse(readFileSync(`src/web/signage/messages/${l}.json`, 'utf8'))]),
+) as Record<(typeof LANGS)[number], Record<string, string>>;
+const registry = loadRegistry('devices');
+
+let h: BrokerHarness;
+let browser: Browser;
+let page: Page;
+let service: MqttClient;
+
+function congestion(
+  level: CongestionMessage['current']['level'],
+  ageS = 0,
+  siteId = SITE,
+): CongestionMessage {
+  const issued = Date.now() - ageS * 1000;
+  const hour = 3600_000;
+  const steps = ['not-crowded', 'somewhat-crowded', 'crowded', 'somewhat-crowded'] as const;
+  return {
+    v: 1,
+    siteId,
+    issuedAt: new Date(issued).toISOString(),
+    stale: false,
+    capacity: 600,
+    current: { level, people: 420 },
+    next: steps.map((l, i) => ({
+      start: new Date(issued + (i + 1) * hour).toISOString(),
+      end: new Date(issued + (i + 2) * hour).toISOString(),
+      level: l,
+      forecast: 150 + i * 150,
+      lower: 100 + i * 120,
+      upper: 200 + i * 180,
+    })),
+  };
+}
+
+function notice(active: boolean, drill: boolean): PublicNotice {
+  return {
+    v: 1,
+    siteId: SITE,
+    areaId: 'takeo-town',
+    active,
+    level: active ? 'emergency' : undefined,
+    drill,
+    noticeKey: active ? 'flood.emergency' : undefined,
+    shelters: active ? ['takeo-culture-hall', 'takeo-elementary'] : [],
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+const publish = (topic: string, body: unknown) =>
+  service.publishAsync(topic, JSON.stringify(body), { qos: 1, retain: true });
+
+beforeAll(async () => {
+  h = await startBroker({ MACHI_SIGNAGE_ROTATE_S: '2', MACHI_SIGNAGE_STALE_S: String(STALE_S) }, [
+    webComponent,
+  ]);
+  service = await h.connect('machi-service', h.config.mqtt.roles.service);
+  await publish(topics.signageCongestion(SITE), congestion('crowded'));
+  await publish(topics.signageCongestion('onsen-romon'), congestion('not-crowded', 0, 'onsen-romon'));
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  await page.goto(`${h.httpUrl}/signage/${SITE}`);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await h?.stop();
+}, 60_000);
+
+describe('signage page', () => {
+  it('shows the level published for its site, with symbol and text, and nearby sites', async () => {
+    await page.waitForSelector('body[data-mode="normal"] #now-level[data-level="crowded"]');
+    const lang = (await page.getAttribute('body', 'data-lang')) as (typeof LANGS)[number];
+    expect(await page.textContent('#now-level .text')).toBe(messages[lang]['level.crowded']);
+    expect(await page.locator('#next-bars li').count()).toBe(4);
+    const romon = page.locator('#nearby li', {
+      hasText: registry.sites.get('onsen-romon')?.name[lang] ?? '?',
+    });
+    expect(await romon.locator('.level').getAttribute('data-level')).toBe('not-crowded');
+    // Colour is never alone: the symbol is drawn as text content by CSS.
+    const symbol = await page.$eval('#now-level .symbol', (e) => getComputedStyle(e, '::before').content);
+    expect(symbol).toBe('"✕"');
+    await page.waitForSelector('body[data-lang="ja"]');
+    await page.screenshot({ path: 'docs/screenshots/sign-normal.png' });
+  });
+
+  it('rotates through all five languages, each from its messages file', async () => {
+    const seen = new Map<string, string>();
+    await eventually(async () => {
+      const lang = await page.getAttribute('body', 'data-lang');
+      if (lang) seen.set(lang, (await page.textContent('#now-level .text')) ?? '');
+      return seen.size === LANGS.length ? true : undefined;
+    }, 20_000);
+    for (const lang of LANGS) expect(seen.get(lang)).toBe(messages[lang]['level.crowded']);
+  });
+
+  it('publishes heartbeats that the office can read', async () => {
+    const office = await h.connect('office', h.config.mqtt.roles.office);
+    const beats: SignHeartbeat[] = [];
+    office.on('message', (_t, p) => beats.push(SignHeartbeat.parse(JSON.parse(p.toString()))));
+    await office.subscribeAsync(topics.signageHeartbeat(SITE));
+    const beat = await eventually(async () => beats[0]);
+    expect(beat.siteId).toBe(SITE);
+    expect(['normal', 'stale']).toContain(beat.mode);
+  });
+
+  it('switches to disaster mode with shelters in every language, then back when cleared', async () => {
+    await publish(topics.signageNotice(SITE), notice(true, false));
+    await page.waitForSelector('body[data-mode="disaster"]');
+    expect(await page.isHidden('#tourism')).toBe(true);
+    expect(await page.isHidden('#drill-banner')).toBe(true);
+    const text = (await page.textContent('#notice-blocks')) ?? '';
+    for (const lang of LANGS) {
+      expect(text).toContain(messages[lang]['notice.flood.emergency']);
+      expect(text).toContain(messages[lang]['notice.guidance']);
+      for (const id of ['takeo-culture-hall', 'takeo-elementary']) {
+        const shelter = registry.areas.get('takeo-town')?.shelters.find((s) => s.id === id);
+        expect(text).toContain(shelter?.name[lang]);
+      }
+    }
+    await page.waitForSelector('body[data-lang="ja"]');
+    await page.screenshot({ path: 'docs/screenshots/sign-disaster.png' });
+    await publish(topics.signageNotice(SITE), notice(false, false));
+    await page.waitForSelector('body[data-mode="normal"] #now-level[data-level="crowded"]');
+  });
+
+  it('marks drill notices as drills (訓練 / DRILL)', async () => {
+    await publish(topics.signageNotice(SITE), notice(true, true));
+    await page.waitForSelector('body[data-mode="disaster"] #drill-banner:not([hidden])');
+    const banner = (await page.textContent('#drill-banner')) ?? '';
+    expect(banner).toContain('訓練');
+    expect(banner).toContain('DRILL');
+    expect(await page.textContent('#notice-blocks')).toContain(messages.ja['notice.drillNote']);
+    await page.screenshot({ path: 'docs/screenshots/sign-drill.png' });
+    await publish(topics.signageNotice(SITE), notice(false, true));
+    await page.waitForSelector('body[data-mode="normal"]');
+  });
+
+  it('says so when updates stop instead of showing old numbers as current', async () => {
+    // Issued STALE_S - 3 s ago: current now, stale three seconds later with no new message.
+    await publish(topics.signageCongestion(SITE), congestion('somewhat-crowded', STALE_S - 3));
+    await page.waitForSelector('body[data-mode="normal"] #now-level[data-level="somewhat-crowded"]');
+    await page.waitForSelector('body[data-mode="stale"]', { timeout: 10_000 });
+    const lang = (await page.getAttribute('body', 'data-lang')) as (typeof LANGS)[number];
+    expect(await page.getAttribute('#banner', 'data-status')).toBe('status.stale');
+    expect(await page.textContent('#banner')).toBe(messages[lang]['status.stale']);
+    expect(await page.getAttribute('#now-level', 'data-level')).toBe('unknown');
+    expect(await page.locator('#next-bars li').count()).toBe(0);
+    await publish(topics.signageCongestion(SITE), congestion('crowded'));
+    await page.waitForSelector('body[data-mode="normal"] #now-level[data-level="crowded"]');
+  });
+
+  it('answers 404 for a site without a sign', async () => {
+    const res = await fetch(`${h.httpUrl}/signage/library`);
+    expect(res.status).toBe(404);
+  });
+});
