@@ -6,12 +6,14 @@ import { configCommand } from './config.ts';
 import { demoCommand } from './demo.ts';
 import { devicesCommand } from './devices.ts';
 import { stackCommand } from './stack.ts';
+import { workerCommand } from './worker.ts';
 
 export const commands: Command[] = [
   configCommand,
   stackCommand,
   brokerCommand,
   devicesCommand,
+  workerCommand,
   allCommand,
   demoCommand,
 ];

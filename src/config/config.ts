@@ -69,6 +69,8 @@ export const EnvSchema = z.object({
   MACHI_WORKER_BATCH_SIZE: positiveInt.default(2000),
   MACHI_WORKER_BATCH_MS: positiveInt.default(200),
   MACHI_WORKER_GROUP: z.string().min(1).default('machi-writer'),
+  MACHI_LOW_BATTERY_V: z.coerce.number({ error: 'expected volts, e.g. 2.5' }).positive().default(2.5),
+  MACHI_HEALTH_TICK_MS: positiveInt.default(5000),
 
   MACHI_SIGNAGE_ROTATE_S: positiveInt.default(8),
   MACHI_SIGNAGE_STALE_S: positiveInt.default(2700),
@@ -114,6 +116,8 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
     batchSize: e.MACHI_WORKER_BATCH_SIZE,
     batchMs: e.MACHI_WORKER_BATCH_MS,
     group: e.MACHI_WORKER_GROUP,
+    lowBatteryV: e.MACHI_LOW_BATTERY_V,
+    healthTickMs: e.MACHI_HEALTH_TICK_MS,
   },
   signage: {
     rotateS: e.MACHI_SIGNAGE_ROTATE_S,
