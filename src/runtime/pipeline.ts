@@ -4,4 +4,4 @@ import { webComponent } from '../web/component.ts';
 import { workerComponent } from '../workers/component.ts';
 import type { ComponentFactory } from './component.ts';
 
-export const pipelineComponents: ComponentFactory[] = [brokerComponent, webComponent];
+export const pipelineComponents: ComponentFactory[] = [brokerComponent, workerComponent, webComponent];
