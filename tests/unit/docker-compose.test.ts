@@ -16,8 +16,29 @@ const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true 
 };
 
 describe('docker-compose.yml', () => {
-  it('runs Kafka, InfluxDB 2.7, Grafana and machi', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['grafana', 'influxdb', 'kafka', 'machi']);
+  it('runs Kafka, InfluxDB 2.7, Grafana, Prometheus and machi', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'grafana',
+      'influxdb',
+      'kafka',
+      'machi',
+      'prometheus',
+    ]);
+  });
+
+  it('has Prometheus scrape machi and mounts the geomap gazetteer into Grafana', () => {
+    expect(compose.services.prometheus?.volumes).toContain(
+      './grafana/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+    );
+    const scrape = parse(readFileSync('grafana/prometheus.yml', 'utf8')) as {
+      scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
+    };
+    expect(scrape.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets))).toContain(
+      'machi:8080',
+    );
+    expect(compose.services.grafana?.volumes).toContain(
+      './grafana/gazetteer:/usr/share/grafana/public/gazetteer/machi:ro',
+    );
   });
 
   it('uses the same Kafka version as the native stack', () => {
