@@ -17,9 +17,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 # Debian packages the tests use: foreign witnesses (mosquitto_pub/sub), and chromium with CJK
-# fonts for the browser tests of the signage and office pages.
-apt_packages=(mosquitto-clients chromium fonts-noto-cjk)
-commands=(mosquitto_pub chromium /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc)
+# fonts for the browser tests of the signage and office pages, Prometheus for the dashboards' PromQL.
+apt_packages=(mosquitto-clients chromium fonts-noto-cjk prometheus)
+commands=(mosquitto_pub chromium /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc prometheus)
 missing=()
 for i in "${!apt_packages[@]}"; do
   command -v "${commands[$i]}" >/dev/null 2>&1 || [ -e "${commands[$i]}" ] || missing+=("${apt_packages[$i]}")
