@@ -51,7 +51,7 @@ export function workerComponent(runtime: Runtime): Component {
     consumer.resume(readingTopics.map((topic) => ({ topic })));
     log.info('InfluxDB accepts writes again, fetching resumed');
   };
-  const writer = new InfluxWriter(config, {
+  const writer = new InfluxWriter(config, log, {
     onRetry: (err) => {
       metrics.retries.inc();
       pauseFetching();

@@ -1,8 +1,9 @@
 // Writes line-protocol batches to InfluxDB. machi's retry loop is in charge (the client's own
 // retries are off): transient failures are retried with capped backoff until they succeed or the
 // caller gives up; a 400 means some line is invalid, so the batch is split to isolate it.
-import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
+import { HttpError, InfluxDB, setLogger } from '@influxdata/influxdb-client';
 import type { Config } from '../config/config.ts';
+import type { Logger } from '../observability/logger.ts';
 import { retry } from '../runtime/retry.ts';
 
 export interface WriteOutcome {
@@ -19,11 +20,17 @@ export class InfluxWriter {
 
   constructor(
     private readonly config: Config,
+    log: Logger,
     private readonly hooks: {
       onRetry?: (err: unknown) => void;
       onWrite?: (lines: number, seconds: number) => void;
     } = {},
   ) {
+    // The client logs each failed write itself; machi's retry loop already logs them once, structured.
+    setLogger({
+      error: (message, err) => log.debug({ err: (err as Error | undefined)?.message }, message),
+      warn: (message, err) => log.debug({ err: (err as Error | undefined)?.message }, message),
+    });
     this.influx = new InfluxDB({ url: config.influx.url, token: config.influx.token, timeout: 10_000 });
   }
 
