@@ -3,6 +3,7 @@
 import type { MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DeviceStatus } from '../../src/schemas/health.ts';
 import { topics } from '../../src/schemas/topics.ts';
 import { webComponent } from '../../src/web/component.ts';
 import { type BrokerHarness, startBroker } from '../integration/broker-harness.ts';
@@ -43,7 +44,17 @@ beforeAll(async () => {
   );
   await service.publishAsync(
     topics.deviceStatus('flood', 'fs-takeo-001'),
-    JSON.stringify({ v: 1, device: 'fs-takeo-001', state: 'low-battery', battery_v: 2.4 }),
+    JSON.stringify(
+      DeviceStatus.parse({
+        v: 1,
+        deviceId: 'fs-takeo-001',
+        kind: 'flood-sensor',
+        area: AREA,
+        state: 'low-battery',
+        batteryV: 2.4,
+        since: new Date(now - 300_000).toISOString(),
+      }),
+    ),
     { qos: 1, retain: true },
   );
   browser = await launchChromium();

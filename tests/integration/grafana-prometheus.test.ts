@@ -2,7 +2,6 @@
 // scripts/setup.sh) scraping a real in-process machi (broker + worker) while devices publish.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -10,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../src/schemas/topics.ts';
 import { workerComponent } from '../../src/workers/component.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { eventually, uniqueName } from './helpers.ts';
+import { eventually, freePort, uniqueName } from './helpers.ts';
 
 interface Panel {
   id: number;
@@ -23,17 +22,6 @@ const exprs = dashboard.panels.flatMap((p) =>
     t.expr ? [{ name: `panel ${p.id} "${p.title}" ${t.refId}`, expr: t.expr }] : [],
   ),
 );
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 let h: BrokerHarness;
 let prometheus: ChildProcess;

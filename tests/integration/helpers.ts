@@ -1,5 +1,6 @@
 // Shared by integration tests: clients for the real services and names no other run uses.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { Kafka, logLevel } from 'kafkajs';
 import { type Config, loadConfig } from '../../src/config/config.ts';
@@ -49,4 +50,16 @@ export async function collectTopic(
     },
   });
   return { records, stop: () => consumer.disconnect() };
+}
+
+/** A TCP port free right now on 127.0.0.1, for a service that must come back on the same port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }

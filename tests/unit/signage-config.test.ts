@@ -1,0 +1,76 @@
+// What a sign's page is given, and the messages files it reads every word from.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import { Languages } from '../../src/schemas/common.ts';
+import { topics } from '../../src/schemas/topics.ts';
+import { signConfig } from '../../src/web/signage/sign-config.ts';
+
+const registry = loadRegistry('devices');
+const config = loadConfig({ MACHI_SIGNAGE_PASSWORD: 'sign-secret-123', MACHI_SIGNAGE_ROTATE_S: '12' });
+const messages = Object.fromEntries(
+  Languages.map((l) => [l, JSON.parse(readFileSync(`src/web/signage/messages/${l}.json`, 'utf8'))]),
+) as Record<string, Record<string, string>>;
+
+describe('signConfig', () => {
+  it('gives a sign its topics, credentials, timings and names in every language', () => {
+    const sign = signConfig('takeo-onsen-station', registry, config);
+    expect(sign?.topics).toEqual({
+      congestion: topics.signageCongestion('takeo-onsen-station'),
+      notice: topics.signageNotice('takeo-onsen-station'),
+      heartbeat: topics.signageHeartbeat('takeo-onsen-station'),
+    });
+    expect(sign?.mqtt).toEqual({
+      path: '/mqtt',
+      username: 'signage/takeo-onsen-station',
+      password: 'sign-secret-123',
+    });
+    expect(sign?.rotateS).toBe(12);
+    expect(sign?.nearby.map((n) => n.id)).toEqual(['onsen-romon', 'library', 'tourism-hall']);
+    expect(sign?.nearby[0]?.topic).toBe(topics.signageCongestion('onsen-romon'));
+    for (const lang of Languages) expect(sign?.name[lang]).toBeTruthy();
+    expect(sign?.areaShelters).toEqual(['takeo-culture-hall', 'takeo-elementary']);
+    expect(sign?.shelters['kitagata-community-hall']?.ko).toBe('기타가타 공민관');
+  });
+
+  it('fills missing Chinese and Korean names from Japanese and English', () => {
+    // The registry gives areas only ja and en names.
+    const sign = signConfig('city-hall', registry, config);
+    expect(sign?.area.name['zh-Hant']).toBe('武雄町');
+    expect(sign?.area.name.ko).toBe('Takeo town centre');
+  });
+
+  it('has no config for a site without a sign or an unknown site', () => {
+    expect(signConfig('library', registry, config)).toBeUndefined();
+    expect(signConfig('nowhere', registry, config)).toBeUndefined();
+  });
+});
+
+describe('signage messages files', () => {
+  const keys = (lang: string) => Object.keys(messages[lang] ?? {}).sort();
+
+  it('have the same keys in all five languages, none empty', () => {
+    for (const lang of Languages) {
+      expect(keys(lang)).toEqual(keys('ja'));
+      for (const value of Object.values(messages[lang] ?? {})) expect(value.trim()).not.toBe('');
+    }
+  });
+
+  it('hold every key the page asks for, including each level and notice key', () => {
+    const js = readFileSync('src/web/signage/public/sign.js', 'utf8');
+    const html = readFileSync('src/web/signage/public/sign.html', 'utf8');
+    const literal = [...js.matchAll(/t\('([\w.-]+)'/g), ...html.matchAll(/data-msg="([\w.-]+)"/g)].map(
+      (m) => m[1],
+    );
+    const computed = [
+      ...['not-crowded', 'somewhat-crowded', 'crowded', 'unknown'].map((l) => `level.${l}`),
+      ...['flood.warning', 'flood.emergency'].map((k) => `notice.${k}`),
+      'status.offline',
+      'status.stale',
+      'status.waiting',
+    ];
+    expect(literal.length).toBeGreaterThan(5);
+    for (const key of [...literal, ...computed]) expect(keys('ja'), key).toContain(key);
+  });
+});
