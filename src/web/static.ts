@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { HttpApp } from './http.ts';
 import { sendJson } from './http.ts';
 
@@ -46,8 +47,9 @@ export function packageDir(name: string): string {
   return dirname(require.resolve(`${name}/package.json`));
 }
 
-/** Browser builds of the npm packages the pages use: mqtt.js and Leaflet. */
+/** Browser builds of the npm packages the pages use (mqtt.js, Leaflet) and their shared helpers. */
 export function vendorPlugin(app: HttpApp): void {
+  serveDirectory(app, '/assets/', fileURLToPath(new URL('./public', import.meta.url)));
   const mqtt = join(packageDir('mqtt'), 'dist', 'mqtt.min.js');
   const leaflet = join(packageDir('leaflet'), 'dist');
   app.route('GET', '/vendor/mqtt.min.js', (_req, res) => sendFile(res, mqtt));

@@ -6,13 +6,9 @@
 //     acknowledgedAt?, drill }] }; an empty payload or alerts: [] means none.
 // Ack published to takeo/v1/alerts/<areaId>/ack: { v: 1, alertId, areaId, by: 'office', at }.
 
+import { $, el, mqttUrl, parsePayload } from '/assets/page.js';
+
 const cfg = await (await fetch('/office/config.json')).json();
-const $ = (id) => document.getElementById(id);
-const el = (tag, props = {}, children = []) => {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-};
 const fmt = new Intl.DateTimeFormat('ja-JP', {
   timeZone: 'Asia/Tokyo',
   dateStyle: 'short',
@@ -124,18 +120,9 @@ function acknowledge(alert, button) {
   });
 }
 
-function parse(payload) {
-  if (payload.length === 0) return undefined;
-  try {
-    return JSON.parse(new TextDecoder().decode(payload));
-  } catch {
-    return undefined;
-  }
-}
-
 function onMessage(topic, payload) {
   const [, , kind, id, leaf] = topic.split('/');
-  const msg = parse(payload);
+  const msg = parsePayload(payload);
   if (kind === 'alerts' && leaf === 'active') {
     const alerts = Array.isArray(msg) ? msg : (msg?.alerts ?? []);
     alertsByArea.set(
@@ -158,8 +145,7 @@ function onMessage(topic, payload) {
 
 function connect(password) {
   client?.end(true);
-  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${cfg.mqtt.path}`;
-  client = mqtt.connect(url, {
+  client = mqtt.connect(mqttUrl(cfg.mqtt.path), {
     username: cfg.mqtt.username,
     password,
     clientId: `office-${Math.random().toString(16).slice(2, 10)}`,

@@ -1,6 +1,7 @@
 // The sign: subscribes to its site's retained congestion, nearby sites and its public notice over
 // MQTT/WebSocket (mqtt.js, global `mqtt`), rotates languages, and reports itself with heartbeats.
 // Every visible word comes from /signage/messages/<lang>.json; every topic from config.json.
+import { $, el, mqttUrl, parsePayload } from '/assets/page.js';
 
 const siteId = decodeURIComponent(location.pathname.split('/')[2] ?? '');
 const cfg = await (await fetch(`/signage/${encodeURIComponent(siteId)}/config.json`)).json();
@@ -18,13 +19,7 @@ const state = {
   notice: undefined,
 };
 
-const $ = (id) => document.getElementById(id);
 const t = (key, lang = state.lang) => messages[lang][key] ?? messages.en[key] ?? key;
-const el = (tag, props = {}, children = []) => {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-};
 
 function levelBadge(level, lang, extra) {
   const badge = el('div', { className: 'level' }, [
@@ -146,18 +141,7 @@ function render() {
   else renderTourism(lang, m === 'normal');
 }
 
-function parse(payload) {
-  if (payload.length === 0) return undefined; // a cleared retained message
-  try {
-    const msg = JSON.parse(new TextDecoder().decode(payload));
-    return msg && msg.v === 1 ? msg : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${cfg.mqtt.path}`;
-const client = mqtt.connect(wsUrl, {
+const client = mqtt.connect(mqttUrl(cfg.mqtt.path), {
   username: cfg.mqtt.username,
   password: cfg.mqtt.password,
   clientId: `sign-${siteId}-${Math.random().toString(16).slice(2, 10)}`,
@@ -185,7 +169,8 @@ for (const event of ['close', 'offline']) {
   });
 }
 client.on('message', (topic, payload) => {
-  const msg = parse(payload);
+  const body = parsePayload(payload);
+  const msg = body?.v === 1 ? body : undefined;
   if (topic === cfg.topics.congestion) state.congestion = msg?.siteId === siteId ? msg : undefined;
   else if (topic === cfg.topics.notice) state.notice = msg?.active ? { shelters: [], ...msg } : undefined;
   else if (nearbyByTopic.has(topic)) state.nearby[nearbyByTopic.get(topic)] = msg;
