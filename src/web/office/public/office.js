@@ -1,10 +1,9 @@
 // The disaster office console: active alerts (retained per area), acknowledgements as the office
 // user, sensor states on a map, and which signs are alive. Plain DOM + Leaflet + mqtt.js.
 //
-// Alert payload read from takeo/v1/alerts/<areaId>/active (see README, "Signage and office console"):
-//   { v: 1, areaId, alerts: [{ id, level, areaId, sensors: [deviceId], openedAt, updatedAt,
-//     acknowledgedAt?, drill }] }; an empty payload or alerts: [] means none.
-// Ack published to takeo/v1/alerts/<areaId>/ack: { v: 1, alertId, areaId, by: 'office', at }.
+// Payloads (src/schemas): ActiveAlerts retained on takeo/v1/alerts/<areaId>/active (an empty payload
+// or alerts: [] means none), AlertAck published to takeo/v1/alerts/<areaId>/ack, DeviceStatus
+// retained on takeo/v1/<kind>/<id>/status, SignHeartbeat on takeo/v1/signage/<siteId>/heartbeat.
 
 import { $, el, mqttUrl, parsePayload } from '/assets/page.js';
 
@@ -62,26 +61,25 @@ function renderAlerts() {
     .querySelector('tbody')
     .replaceChildren(
       ...rows.map((a) => {
-        const id = a.id ?? a.alertId;
         const acked = Boolean(a.acknowledgedAt);
         const button = el('button', {
           type: 'button',
           textContent: acked ? `acked ${time(a.acknowledgedAt)}` : '確認 / Acknowledge',
           disabled: acked,
         });
-        button.dataset.alertId = id;
+        button.dataset.alertId = a.id;
         button.addEventListener('click', () => acknowledge(a, button));
         const row = el('tr', {}, [
           el('td', { textContent: `${a.level}${a.drill ? ' (訓練 DRILL)' : ''}` }),
           el('td', { textContent: a.areaId }),
-          el('td', { textContent: (a.sensors ?? a.devices ?? []).join(', ') }),
-          el('td', { textContent: time(a.openedAt ?? a.startedAt) }),
+          el('td', { textContent: a.sensors.join(', ') }),
+          el('td', { textContent: time(a.openedAt) }),
           el('td', { textContent: time(a.updatedAt) }),
           el('td', {}, [button]),
         ]);
         row.dataset.level = a.level;
         row.dataset.acked = String(acked);
-        row.dataset.alertId = id;
+        row.dataset.alertId = a.id;
         return row;
       }),
     );
@@ -107,7 +105,7 @@ function acknowledge(alert, button) {
   const areaId = alert.areaId;
   const ack = {
     v: 1,
-    alertId: alert.id ?? alert.alertId,
+    alertId: alert.id,
     areaId,
     by: cfg.mqtt.username,
     at: new Date().toISOString(),
@@ -124,22 +122,16 @@ function onMessage(topic, payload) {
   const [, , kind, id, leaf] = topic.split('/');
   const msg = parsePayload(payload);
   if (kind === 'alerts' && leaf === 'active') {
-    const alerts = Array.isArray(msg) ? msg : (msg?.alerts ?? []);
-    alertsByArea.set(
-      id,
-      alerts.map((a) => ({ areaId: id, ...a })),
-    );
+    alertsByArea.set(id, msg?.alerts ?? []);
     renderAlerts();
   } else if (kind === 'signage' && leaf === 'heartbeat') {
     if (msg?.time) heartbeats.set(id, msg);
     renderSigns();
-  } else if (leaf === 'status' && markers.has(msg?.device ?? msg?.deviceId ?? id)) {
+  } else if (leaf === 'status' && markers.has(id)) {
     const state = msg?.state ?? 'unknown';
-    const marker = markers.get(msg?.device ?? msg?.deviceId ?? id);
+    const marker = markers.get(id);
     marker.setStyle({ fillColor: COLOURS[state] ?? COLOURS.unknown });
-    marker.setTooltipContent(
-      `${id}: ${state}${(msg?.battery_v ?? msg?.batteryV) ? `, ${msg.battery_v ?? msg.batteryV} V` : ''}`,
-    );
+    marker.setTooltipContent(`${id}: ${state}${msg?.batteryV !== undefined ? `, ${msg.batteryV} V` : ''}`);
   }
 }
 
