@@ -3,11 +3,17 @@
 // against the real InfluxDB with the variables and time range substituted, and must return rows.
 import { readdirSync, readFileSync } from 'node:fs';
 import { Point } from '@influxdata/influxdb-client';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { adapterFor } from '../../src/adapters/index.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
+import type { Device } from '../../src/registry/schema.ts';
+import type { CanonicalReading } from '../../src/schemas/readings.ts';
+import { topics } from '../../src/schemas/topics.ts';
 import { gazetteer } from '../../src/web/gazetteer.ts';
-import { config, testInflux, uniqueName } from './helpers.ts';
+import { workerComponent } from '../../src/workers/component.ts';
+import { type BrokerHarness, startBroker } from './broker-harness.ts';
+import { config, eventually, testInflux, uniqueName } from './helpers.ts';
 
 interface Ref {
   uid?: string;
@@ -110,38 +116,63 @@ describe('dashboard structure', () => {
 });
 
 describe('every Flux query on the real InfluxDB', () => {
+  // Readings go through the real pipeline (device → broker → Kafka → worker → InfluxDB), so the
+  // dashboards are checked against what the workers really write. Health transitions to offline
+  // take hours, and forecasts and alert events come from other jobs: those are seeded directly,
+  // in the agreed schema, with run-unique ids.
   const run = uniqueName('gt');
-  const area = run;
-  const site = `${run}-site`;
+  const area = 'asahi';
+  const site = 'mifuneyama';
+  const registry = loadRegistry(config.devicesDir);
+  const sensors = ['fs-asahi-001', 'fs-asahi-002', 'fs-asahi-003', 'fs-asahi-004'];
+  const camera = 'pc-mifuneyama-1';
   const now = Date.now();
+  const quarter = 15 * 60_000;
+  // 16 quarter hours from 6 h to 2 h ago, off the quarter-hour marks, so no other run's points collide.
+  const times = Array.from({ length: 16 }, (_, i) => now - 6 * 3600_000 + i * quarter + 7_321);
   const influx = testInflux();
+  let h: BrokerHarness | undefined;
 
   beforeAll(async () => {
-    const write = influx.getWriteApi(config.influx.org, config.influx.bucket, 'ms');
-    const quarter = 15 * 60_000;
-    for (let i = 0; i < 24; i++) {
-      const t = now - (24 - i) * quarter;
-      for (let s = 1; s <= 3; s++) {
-        write.writePoint(
-          new Point('flood')
-            .tag('device', `${run}-fs${s}`)
-            .tag('area', area)
-            .tag('family', s === 3 ? 'radio' : 'contact')
-            .tag('vendor', 'machi-json')
-            .booleanField('wet', i > 10 && i % s === 0)
-            .floatField('depth_cm', i > 10 ? i * s : 0)
-            .intField('seq', i)
-            .timestamp(t),
-        );
+    h = await startBroker({ MACHI_WORKER_GROUP: uniqueName('grafana-writer') }, [workerComponent]);
+    const publish = async (deviceId: string, topic: string, reading: CanonicalReading) => {
+      const device = registry.devices.get(deviceId) as Device;
+      const client = await h?.device(deviceId);
+      await client?.publishAsync(topic, adapterFor(device.vendor)?.encode(reading, device) ?? '', { qos: 1 });
+      await client?.endAsync();
+    };
+    for (const id of sensors) {
+      const device = registry.devices.get(id) as Device;
+      for (const [i, t] of times.entries()) {
+        const wet = i >= 8 && i % 3 !== 0;
+        const staged = device.kind === 'flood-sensor' && device.stagesCm.length > 0;
+        const depth = device.kind === 'flood-sensor' && device.depthThresholdsCm !== undefined;
+        await publish(id, topics.floodReading(id), {
+          kind: 'flood',
+          deviceId: id,
+          time: new Date(t).toISOString(),
+          seq: i,
+          wet,
+          ...(staged ? { stage: wet ? 1 : 0 } : {}),
+          ...(depth ? { depthCm: wet ? 5 + i : 0 } : {}),
+          batteryV: 3.0,
+        });
       }
-      write.writePoint(
-        new Point('crowd_15m')
-          .tag('site', site)
-          .intField('people', 100 + i * 7)
-          .intField('people_out', 90 + i * 6)
-          .intField('cameras', 2)
-          .timestamp(t),
-      );
+    }
+    for (const [i, t] of times.entries()) {
+      await publish(camera, topics.crowdCount(camera), {
+        kind: 'crowd',
+        deviceId: camera,
+        seq: i,
+        intervalStart: new Date(t).toISOString(),
+        intervalEnd: new Date(t + 5 * 60_000).toISOString(),
+        peopleIn: 40 + i * 3,
+        peopleOut: 35 + i * 3,
+      });
+    }
+
+    const write = influx.getWriteApi(config.influx.org, config.influx.bucket, 'ms');
+    for (const [i, t] of times.entries()) {
       write.writePoint(
         new Point('forecast')
           .tag('site', site)
@@ -183,7 +214,28 @@ describe('every Flux query on the real InfluxDB', () => {
         .timestamp(now - 2 * 3600_000),
     );
     await write.close();
-  });
+
+    // The worker has written every reading, and the 15-minute series for the camera's site.
+    const query = influx.getQueryApi(config.influx.org);
+    const count = async (flux: string) => (await query.collectRows<{ _value: number }>(flux))[0]?._value ?? 0;
+    const bucket = JSON.stringify(config.influx.bucket);
+    // This run's last reading of every device (vendor formats may keep whole seconds only).
+    const last = times[times.length - 1] as number;
+    const window = `range(start: ${new Date(last - 2000).toISOString()}, stop: ${new Date(last + 2000).toISOString()})`;
+    await eventually(async () => {
+      const flood = await count(`from(bucket: ${bucket}) |> ${window}
+  |> filter(fn: (r) => r._measurement == "flood" and r._field == "wet" and r.area == "${area}")
+  |> group() |> count()`);
+      const crowd = await count(`from(bucket: ${bucket}) |> ${window}
+  |> filter(fn: (r) => r._measurement == "crowd" and r._field == "people_in" and r.device == "${camera}")
+  |> group() |> count()`);
+      return flood >= sensors.length && crowd >= 1 ? true : undefined;
+    }, 60_000);
+  }, 180_000);
+
+  afterAll(async () => {
+    await h?.stop();
+  }, 60_000);
 
   const regexVar = (name: string) => `\${${name}:regex}`;
   const substitute = (flux: string) =>
