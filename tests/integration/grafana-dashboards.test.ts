@@ -209,8 +209,12 @@ describe('every Flux query on the real InfluxDB', () => {
       new Point('alert_event')
         .tag('area', area)
         .tag('level', 'warning')
-        .stringField('event', 'raised')
+        .tag('state', 'raised')
+        .tag('drill', 'false')
         .stringField('alert_id', `${run}-alert`)
+        .stringField('rule', 'corroborated')
+        .stringField('sensors', sensors.join(','))
+        .stringField('actor', 'machi')
         .timestamp(now - 2 * 3600_000),
     );
     await write.close();
