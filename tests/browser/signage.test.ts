@@ -25,6 +25,7 @@ let h: BrokerHarness;
 let browser: Browser;
 let page: Page;
 let service: MqttClient;
+const beats: SignHeartbeat[] = [];
 
 function congestion(
   level: CongestionMessage['current']['level'],
@@ -115,7 +116,6 @@ describe('signage page', () => {
 
   it('publishes heartbeats that the office can read', async () => {
     const office = await h.connect('office', h.config.mqtt.roles.office);
-    const beats: SignHeartbeat[] = [];
     office.on('message', (_t, p) => beats.push(SignHeartbeat.parse(JSON.parse(p.toString()))));
     await office.subscribeAsync(topics.signageHeartbeat(SITE));
     const beat = await eventually(async () => beats[0]);
@@ -137,6 +137,8 @@ describe('signage page', () => {
         expect(text).toContain(shelter?.name[lang]);
       }
     }
+    // The mode change is reported at once, not at the next 30 s heartbeat.
+    await eventually(async () => beats.find((b) => b.mode === 'disaster'), 5000);
     await page.waitForSelector('body[data-lang="ja"]');
     await page.screenshot({ path: 'docs/screenshots/sign-disaster.png' });
     await publish(topics.signageNotice(SITE), notice(false, false));

@@ -17,6 +17,7 @@ const state = {
   congestion: undefined,
   nearby: {},
   notice: undefined,
+  reportedMode: undefined,
 };
 
 const t = (key, lang = state.lang) => messages[lang][key] ?? messages.en[key] ?? key;
@@ -113,6 +114,11 @@ function renderDisaster() {
 function render() {
   const now = Date.now();
   const m = mode(now);
+  // The office sees a change of mode at once, not at the next periodic heartbeat.
+  if (m !== state.reportedMode && state.connected) {
+    state.reportedMode = m;
+    heartbeat();
+  }
   const lang = state.lang;
   document.body.dataset.mode = m;
   document.body.dataset.lang = lang;
