@@ -93,6 +93,8 @@ it('lists the active alert with level, area, sensors and times', async () => {
 it('shows device status on the map and which signs are alive', async () => {
   await office.waitForSelector('#signs li[data-site="city-hall"][data-alive="true"]', { timeout: 20_000 });
   expect(await office.getAttribute('#signs li[data-site="tourism-hall"]', 'data-alive')).toBe('false');
+  expect(await office.getAttribute('.sign-marker.sign-city-hall', 'data-alive')).toBe('true');
+  expect(await office.getAttribute('.sign-marker.sign-tourism-hall', 'data-alive')).toBe('false');
   // Each sensor is an SVG circle coloured by the state in its retained status message.
   const marker = office.locator('path.device-fs-takeo-001');
   await office.waitForFunction(
@@ -104,7 +106,6 @@ it('shows device status on the map and which signs are alive', async () => {
 });
 
 it('acknowledges the alert as the office user; the ack reaches the broker topic', async () => {
-  await office.screenshot({ path: 'docs/screenshots/office.png' });
   await office.click('button[data-alert-id="alert-browser-1"]');
   await office.waitForSelector('button[data-alert-id="alert-browser-1"][data-sent="true"]');
   const ack = await eventually(async () => acks.find((a) => a.body.alertId === 'alert-browser-1'));

@@ -41,6 +41,16 @@ const COLOURS = {
   silent: '#c62828',
   unknown: '#78909c',
 };
+// Signs: squares, green while their heartbeat is fresh, red otherwise.
+const signMarkers = new Map(
+  cfg.signs.map((s) => [
+    s.id,
+    L.marker([s.lat, s.lon], {
+      icon: L.divIcon({ className: `sign-marker sign-${s.id}`, iconSize: [16, 16] }),
+      title: s.name,
+    }).addTo(map),
+  ]),
+);
 for (const d of cfg.devices) {
   const marker = L.circleMarker([d.lat, d.lon], {
     radius: d.kind === 'flood-sensor' ? 7 : 9,
@@ -96,6 +106,7 @@ function renderSigns() {
       });
       li.dataset.site = s.id;
       li.dataset.alive = String(alive);
+      signMarkers.get(s.id)?.getElement()?.setAttribute('data-alive', String(alive));
       return li;
     }),
   );
