@@ -5,7 +5,7 @@ import type { AuthenticateError, Client } from 'aedes';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry } from '../registry/schema.ts';
-import { verifySecret } from '../registry/secrets.ts';
+import { sameSecret, verifySecret } from '../registry/secrets.ts';
 import { type Principal, setPrincipal } from './principal.ts';
 
 export type AuthFailure = 'BAD_CREDENTIALS' | 'UNKNOWN_USER' | 'ANONYMOUS_REFUSED' | 'UNKNOWN_SIGN';
@@ -26,7 +26,6 @@ export const ROLE_USERS = {
 } as const;
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
-const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
 export interface Authenticator {
   authenticate(

@@ -104,6 +104,7 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
         log.debug({ clientId: client.id, err: err.message }, 'client error'),
       );
       listeners = await openListeners(aedes, config, runtime.http);
+      runtime.local.mqttPort = listeners.mqttPort;
       runtime.readiness.kafka = kafkaReachable;
       log.info(
         { mqtt: listeners.mqttPort, tls: listeners.tlsPort, devices: registry.devices.size },

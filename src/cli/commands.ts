@@ -1,4 +1,5 @@
 // Every `machi` subcommand, in the order `machi help` lists them.
+import { alertsCommand } from './alerts.ts';
 import { allCommand } from './all.ts';
 import { brokerCommand } from './broker.ts';
 import type { Command } from './command.ts';
@@ -14,6 +15,7 @@ export const commands: Command[] = [
   brokerCommand,
   devicesCommand,
   workerCommand,
+  alertsCommand,
   allCommand,
   demoCommand,
 ];

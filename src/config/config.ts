@@ -72,6 +72,25 @@ export const EnvSchema = z.object({
   MACHI_LOW_BATTERY_V: z.coerce.number({ error: 'expected volts, e.g. 2.5' }).positive().default(2.5),
   MACHI_HEALTH_TICK_MS: positiveInt.default(5000),
 
+  MACHI_ALERT_DEBOUNCE_S: z.coerce.number({ error: 'expected seconds' }).min(0).default(60),
+  MACHI_ALERT_CLEAR_S: z.coerce.number({ error: 'expected seconds' }).min(0).default(600),
+  MACHI_ALERT_K: positiveInt.default(2),
+  MACHI_ALERT_RADIUS_M: positiveInt.default(1500),
+  MACHI_ALERT_RISE_CM_PER_MIN: z.coerce.number({ error: 'expected cm per minute' }).positive().default(1),
+  MACHI_ALERT_RENOTIFY_S: positiveInt.default(300),
+  MACHI_ALERT_REPLAY_S: z.coerce.number({ error: 'expected seconds' }).min(0).default(3600),
+  MACHI_WEBHOOK_URLS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+  MACHI_WEBHOOK_SECRET: z.string().min(8).default('webhook-dev-secret'),
+
   MACHI_SIGNAGE_ROTATE_S: positiveInt.default(8),
   MACHI_SIGNAGE_STALE_S: positiveInt.default(2700),
   MACHI_SIGNAGE_HEARTBEAT_S: positiveInt.default(30),
@@ -118,6 +137,18 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
     group: e.MACHI_WORKER_GROUP,
     lowBatteryV: e.MACHI_LOW_BATTERY_V,
     healthTickMs: e.MACHI_HEALTH_TICK_MS,
+  },
+  alerts: {
+    rules: {
+      debounceMs: e.MACHI_ALERT_DEBOUNCE_S * 1000,
+      clearMs: e.MACHI_ALERT_CLEAR_S * 1000,
+      k: e.MACHI_ALERT_K,
+      radiusM: e.MACHI_ALERT_RADIUS_M,
+      riseCmPerMin: e.MACHI_ALERT_RISE_CM_PER_MIN,
+      renotifyMs: e.MACHI_ALERT_RENOTIFY_S * 1000,
+    },
+    replayMs: e.MACHI_ALERT_REPLAY_S * 1000,
+    webhooks: { urls: e.MACHI_WEBHOOK_URLS, secret: e.MACHI_WEBHOOK_SECRET },
   },
   signage: {
     rotateS: e.MACHI_SIGNAGE_ROTATE_S,

@@ -1,5 +1,5 @@
 // Device credentials: only salted scrypt hashes are stored (registry `secretHash`).
-import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 
 const N = 16384;
 const R = 8;
@@ -45,4 +45,10 @@ export function generateSecret(): string {
  */
 export function demoSecret(deviceId: string, seed = process.env.MACHI_DEMO_SEED ?? 'takeo-demo'): string {
   return createHmac('sha256', seed).update(deviceId).digest('base64url').slice(0, 24);
+}
+
+/** Compares a presented password with a configured one in constant time (whatever their lengths). */
+export function sameSecret(presented: string, expected: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(presented), digest(expected));
 }

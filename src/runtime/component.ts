@@ -12,6 +12,13 @@ export interface Runtime {
   metrics: Registry;
   http: HttpApp;
   readiness: Record<string, ReadinessCheck>;
+  /** Set by an in-process broker once it listens, so other components reach it (even on port 0). */
+  local: { mqttPort?: number };
+}
+
+/** Where this process's services reach the MQTT broker: the in-process one, else the configured one. */
+export function brokerUrl(runtime: Runtime): string {
+  return `mqtt://${runtime.config.mqtt.host}:${runtime.local.mqttPort ?? runtime.config.mqtt.port}`;
 }
 
 export interface Component {

@@ -1,7 +1,13 @@
 // The components `machi all` (and the demo) run in one process, in data-path order.
+import { alertsComponent } from '../alerts/component.ts';
 import { brokerComponent } from '../broker/component.ts';
 import { webComponent } from '../web/component.ts';
 import { workerComponent } from '../workers/component.ts';
 import type { ComponentFactory } from './component.ts';
 
-export const pipelineComponents: ComponentFactory[] = [brokerComponent, workerComponent, webComponent];
+export const pipelineComponents: ComponentFactory[] = [
+  brokerComponent,
+  workerComponent,
+  alertsComponent,
+  webComponent,
+];

@@ -9,7 +9,7 @@ import type { Component, ComponentFactory, Runtime } from './component.ts';
 
 export function createRuntime(config = loadConfig()): Runtime {
   const log = createLogger(config.logLevel);
-  return { config, log, metrics: createMetricsRegistry(), http: new HttpApp(log), readiness: {} };
+  return { config, log, metrics: createMetricsRegistry(), http: new HttpApp(log), readiness: {}, local: {} };
 }
 
 export interface Running {

@@ -8,7 +8,14 @@ export const AlertLevel = z.enum(['watch', 'warning', 'emergency']);
 export type AlertLevel = z.infer<typeof AlertLevel>;
 export const LEVEL_RANK: Record<AlertLevel, number> = { watch: 1, warning: 2, emergency: 3 };
 
-export const Transition = z.enum(['raised', 'escalated', 'de-escalated', 'acknowledged', 're-notified', 'cleared']);
+export const Transition = z.enum([
+  'raised',
+  'escalated',
+  'de-escalated',
+  'acknowledged',
+  're-notified',
+  'cleared',
+]);
 export type Transition = z.infer<typeof Transition>;
 
 /** The readings that made the condition true, as evidence. */

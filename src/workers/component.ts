@@ -8,7 +8,7 @@ import { type Batch, type BatchContext, partitionOf, runBatches } from '../bus/c
 import { createKafka } from '../bus/kafka.ts';
 import { kafkaTopics } from '../bus/topics.ts';
 import { loadRegistry } from '../registry/load.ts';
-import type { Component, Runtime } from '../runtime/component.ts';
+import { brokerUrl, type Component, type Runtime } from '../runtime/component.ts';
 import { retry } from '../runtime/retry.ts';
 import type { DeadLetter } from '../schemas/dead-letter.ts';
 import type { DeviceStatus } from '../schemas/health.ts';
@@ -192,7 +192,7 @@ export function workerComponent(runtime: Runtime): Component {
         health.own(mine, Date.now());
         log.info({ partitions: [...owned], devices: mine.length }, 'partitions assigned');
       });
-      statusClient = mqtt.connect(`mqtt://${config.mqtt.host}:${config.mqtt.port}`, {
+      statusClient = mqtt.connect(brokerUrl(runtime), {
         username: 'machi-service',
         password: config.mqtt.roles.service,
         clientId: `machi-worker-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
@@ -218,7 +218,7 @@ export function workerComponent(runtime: Runtime): Component {
       stopping.abort();
       await consumer.disconnect();
       await producer.disconnect();
-      await statusClient?.endAsync();
+      await statusClient?.endAsync(true);
     },
   };
 }
