@@ -67,6 +67,19 @@ function notice(active: boolean, drill: boolean): PublicNotice {
   };
 }
 
+/** WCAG 2 contrast ratio of two computed colours ('rgb(r, g, b)'). */
+function contrast(a: string, b: string): number {
+  const luminance = (css: string) => {
+    const [r, g, bl] = (css.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    }) as [number, number, number];
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (hi + 0.05) / (lo + 0.05);
+}
+
 const publish = (topic: string, body: unknown) =>
   service.publishAsync(topic, JSON.stringify(body), { qos: 1, retain: true });
 
@@ -102,6 +115,36 @@ describe('signage page', () => {
     expect(symbol).toBe('"✕"');
     await page.waitForSelector('body[data-lang="ja"]');
     await page.screenshot({ path: 'docs/screenshots/sign-normal.png' });
+  });
+
+  it('draws every level with its own symbol and text at WCAG AA contrast', async () => {
+    const badges = await page.$$eval('.level', (nodes) =>
+      nodes.map((n) => {
+        const style = getComputedStyle(n);
+        return {
+          level: (n as HTMLElement).dataset.level,
+          fg: style.color,
+          bg: style.backgroundColor,
+          symbol: getComputedStyle(n.querySelector('.symbol') as Element, '::before').content,
+          text: n.querySelector('.text')?.textContent ?? '',
+        };
+      }),
+    );
+    const levels = new Set(badges.map((b) => b.level));
+    expect([...levels].sort()).toEqual(['crowded', 'not-crowded', 'somewhat-crowded', 'unknown']);
+    for (const b of badges) {
+      expect(contrast(b.fg, b.bg), `${b.level} ${b.fg} on ${b.bg}`).toBeGreaterThanOrEqual(4.5);
+      expect(b.text.length).toBeGreaterThan(0);
+    }
+    const symbolOf = new Map(badges.map((b) => [b.level, b.symbol]));
+    expect(new Set(symbolOf.values()).size).toBe(4);
+    const headings = await page.$$eval('h2', (nodes) =>
+      nodes.map((n) => [
+        getComputedStyle(n).color,
+        getComputedStyle(n.parentElement as Element).backgroundColor,
+      ]),
+    );
+    for (const [fg, bg] of headings) expect(contrast(fg as string, bg as string)).toBeGreaterThanOrEqual(4.5);
   });
 
   it('rotates through all five languages, each from its messages file', async () => {
