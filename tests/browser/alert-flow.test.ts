@@ -3,11 +3,8 @@
 // the office user over MQTT/WebSocket, and the acknowledgement reaches Kafka (alerts.acks).
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { adapterFor } from '../../src/adapters/index.ts';
 import { alertsComponent } from '../../src/alerts/component.ts';
 import { AlertAck } from '../../src/schemas/alerts.ts';
-import type { FloodReading } from '../../src/schemas/readings.ts';
-import { topics } from '../../src/schemas/topics.ts';
 import { webComponent } from '../../src/web/component.ts';
 import { type BrokerHarness, startBroker } from '../integration/broker-harness.ts';
 import { collectTopic, eventually, testKafka } from '../integration/helpers.ts';
@@ -19,25 +16,8 @@ let sign: Page;
 let office: Page;
 let seq = 0;
 
-async function wet(deviceId: string): Promise<void> {
-  const device = h.broker.registry.devices.get(deviceId);
-  if (!device) throw new Error(`unknown device ${deviceId}`);
-  const reading: FloodReading = {
-    kind: 'flood',
-    deviceId,
-    time: new Date().toISOString(),
-    seq: seq++,
-    wet: true,
-  };
-  const client = await h.device(deviceId);
-  await client.publishAsync(
-    topics.floodReading(deviceId),
-    adapterFor(device.vendor)?.encode(reading, device) ?? '',
-    {
-      qos: 1,
-    },
-  );
-}
+const wet = (deviceId: string) =>
+  h.publishReading({ kind: 'flood', deviceId, time: new Date().toISOString(), seq: seq++, wet: true });
 
 beforeAll(async () => {
   h = await startBroker({ MACHI_ALERT_DEBOUNCE_S: '1', MACHI_ALERT_RADIUS_M: '3000' }, [

@@ -1,12 +1,15 @@
 // Starts machi's real broker in-process on ephemeral ports, against real Kafka, with its own topics.
 import type { AddressInfo } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { adapterFor } from '../../src/adapters/index.ts';
 import { type BrokerComponent, brokerComponent } from '../../src/broker/component.ts';
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import { demoSecret } from '../../src/registry/secrets.ts';
 import type { ComponentFactory } from '../../src/runtime/component.ts';
 import { createRuntime, type Running, startComponents } from '../../src/runtime/run.ts';
+import type { CanonicalReading } from '../../src/schemas/readings.ts';
+import { topics as mqttTopics } from '../../src/schemas/topics.ts';
 import { uniqueName } from './helpers.ts';
 
 export interface BrokerHarness {
@@ -19,6 +22,8 @@ export interface BrokerHarness {
   topics: ReturnType<typeof kafkaTopics>;
   connect(username?: string, password?: string, opts?: IClientOptions): Promise<MqttClient>;
   device(id: string, opts?: IClientOptions): Promise<MqttClient>;
+  /** Publishes a reading as its device would: its own login, its vendor format, QoS 1. */
+  publishReading(reading: CanonicalReading): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -48,6 +53,8 @@ export async function startBroker(
   const httpPort = (runtime.http.server.address() as AddressInfo).port;
   const mqttUrl = `mqtt://127.0.0.1:${broker.ports.mqtt}`;
   const clients: MqttClient[] = [];
+  const deviceClients = new Map<string, MqttClient>();
+  const registry = broker.registry;
   const connect = async (username?: string, password?: string, opts: IClientOptions = {}) => {
     const client = await mqtt.connectAsync(
       opts.protocol === 'ws' ? `ws://127.0.0.1:${httpPort}/mqtt` : mqttUrl,
@@ -72,6 +79,22 @@ export async function startBroker(
     topics: kafkaTopics(config.kafka.topicPrefix),
     connect,
     device: (id, opts) => connect(id, demoSecret(id), opts),
+    async publishReading(reading) {
+      const device = registry.devices.get(reading.deviceId);
+      if (!device) throw new Error(`unknown device ${reading.deviceId}`);
+      let client = deviceClients.get(device.id);
+      if (!client) {
+        client = await connect(device.id, demoSecret(device.id));
+        deviceClients.set(device.id, client);
+      }
+      const topic =
+        reading.kind === 'flood'
+          ? mqttTopics.floodReading(device.id)
+          : reading.kind === 'crowd'
+            ? mqttTopics.crowdCount(device.id)
+            : mqttTopics.heartbeat(device.kind === 'flood-sensor' ? 'flood' : 'crowd', device.id);
+      await client.publishAsync(topic, adapterFor(device.vendor)?.encode(reading, device) ?? '', { qos: 1 });
+    },
     async stop() {
       await Promise.all(clients.map((c) => c.endAsync(true).catch(() => {})));
       await running.stop();

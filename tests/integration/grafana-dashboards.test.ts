@@ -5,11 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Point } from '@influxdata/influxdb-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { adapterFor } from '../../src/adapters/index.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import type { Device } from '../../src/registry/schema.ts';
-import type { CanonicalReading } from '../../src/schemas/readings.ts';
-import { topics } from '../../src/schemas/topics.ts';
 import { gazetteer } from '../../src/web/gazetteer.ts';
 import { workerComponent } from '../../src/workers/component.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
@@ -135,19 +132,13 @@ describe('every Flux query on the real InfluxDB', () => {
 
   beforeAll(async () => {
     h = await startBroker({ MACHI_WORKER_GROUP: uniqueName('grafana-writer') }, [workerComponent]);
-    const publish = async (deviceId: string, topic: string, reading: CanonicalReading) => {
-      const device = registry.devices.get(deviceId) as Device;
-      const client = await h?.device(deviceId);
-      await client?.publishAsync(topic, adapterFor(device.vendor)?.encode(reading, device) ?? '', { qos: 1 });
-      await client?.endAsync();
-    };
     for (const id of sensors) {
       const device = registry.devices.get(id) as Device;
       for (const [i, t] of times.entries()) {
         const wet = i >= 8 && i % 3 !== 0;
         const staged = device.kind === 'flood-sensor' && device.stagesCm.length > 0;
         const depth = device.kind === 'flood-sensor' && device.depthThresholdsCm !== undefined;
-        await publish(id, topics.floodReading(id), {
+        await h.publishReading({
           kind: 'flood',
           deviceId: id,
           time: new Date(t).toISOString(),
@@ -160,7 +151,7 @@ describe('every Flux query on the real InfluxDB', () => {
       }
     }
     for (const [i, t] of times.entries()) {
-      await publish(camera, topics.crowdCount(camera), {
+      await h.publishReading({
         kind: 'crowd',
         deviceId: camera,
         seq: i,
