@@ -6,6 +6,7 @@ import type { Command } from './command.ts';
 import { configCommand } from './config.ts';
 import { demoCommand } from './demo.ts';
 import { devicesCommand } from './devices.ts';
+import { simulateCommand } from './simulate.ts';
 import { stackCommand } from './stack.ts';
 import { workerCommand } from './worker.ts';
 
@@ -16,6 +17,7 @@ export const commands: Command[] = [
   devicesCommand,
   workerCommand,
   alertsCommand,
+  simulateCommand,
   allCommand,
   demoCommand,
 ];
