@@ -6,6 +6,8 @@ import type { Command } from './command.ts';
 import { configCommand } from './config.ts';
 import { demoCommand } from './demo.ts';
 import { devicesCommand } from './devices.ts';
+import { recordCommand } from './record.ts';
+import { replayCommand } from './replay.ts';
 import { simulateCommand } from './simulate.ts';
 import { stackCommand } from './stack.ts';
 import { workerCommand } from './worker.ts';
@@ -18,6 +20,8 @@ export const commands: Command[] = [
   workerCommand,
   alertsCommand,
   simulateCommand,
+  recordCommand,
+  replayCommand,
   allCommand,
   demoCommand,
 ];

@@ -1,0 +1,35 @@
+import { parseArgs } from 'node:util';
+import { record } from '../../simulators/record.ts';
+import { loadConfig } from '../config/config.ts';
+import { untilSignal } from '../runtime/run.ts';
+import type { Command } from './command.ts';
+
+export const recordCommand: Command = {
+  name: 'record',
+  summary: 'record MQTT traffic to NDJSON (time, topic, qos, payload base64) until Ctrl-C',
+  usage: 'machi record [--out FILE] [--topic FILTER] [--duration SECONDS]',
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        out: { type: 'string', default: 'recording.ndjson' },
+        topic: { type: 'string', default: 'takeo/v1/#' },
+        duration: { type: 'string' },
+      },
+    });
+    const config = loadConfig();
+    const recording = await record({
+      url: `mqtt://${config.mqtt.host}:${config.mqtt.port}`,
+      password: config.mqtt.roles.recorder,
+      file: values.out,
+      filter: values.topic,
+    });
+    console.log(`recording ${values.topic} to ${values.out} (Ctrl-C to stop)`);
+    await (values.duration
+      ? new Promise((r) => setTimeout(r, Number(values.duration) * 1000))
+      : untilSignal());
+    await recording.stop();
+    console.log(`recorded ${recording.count()} messages`);
+    return 0;
+  },
+};
