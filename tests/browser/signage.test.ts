@@ -80,6 +80,14 @@ function contrast(a: string, b: string): number {
   return (hi + 0.05) / (lo + 0.05);
 }
 
+/** The sign's current language and the text of `selector`, read at the same instant. */
+const shown = (selector: string) =>
+  page.$eval(
+    'body',
+    (body, sel) => [body.dataset.lang ?? '', document.querySelector(sel)?.textContent ?? ''],
+    selector,
+  ) as Promise<[(typeof LANGS)[number], string]>;
+
 const publish = (topic: string, body: unknown) =>
   service.publishAsync(topic, JSON.stringify(body), { qos: 1, retain: true });
 
@@ -103,13 +111,17 @@ afterAll(async () => {
 describe('signage page', () => {
   it('shows the level published for its site, with symbol and text, and nearby sites', async () => {
     await page.waitForSelector('body[data-mode="normal"] #now-level[data-level="crowded"]');
-    const lang = (await page.getAttribute('body', 'data-lang')) as (typeof LANGS)[number];
-    expect(await page.textContent('#now-level .text')).toBe(messages[lang]['level.crowded']);
+    // Language and text read in one go: the rotation may switch between two separate reads.
+    const [lang, text] = await shown('#now-level .text');
+    expect(text).toBe(messages[lang]['level.crowded']);
     expect(await page.locator('#next-bars li').count()).toBe(4);
-    const romon = page.locator('#nearby li', {
-      hasText: registry.sites.get('onsen-romon')?.name[lang] ?? '?',
-    });
+    // Nearby sites in registry order: onsen-romon first.
+    expect(await page.locator('#nearby li').count()).toBe(3);
+    const romon = page.locator('#nearby li').first();
     expect(await romon.locator('.level').getAttribute('data-level')).toBe('not-crowded');
+    expect(await page.locator('#nearby li').nth(1).locator('.level').getAttribute('data-level')).toBe(
+      'unknown',
+    );
     // Colour is never alone: the symbol is drawn as text content by CSS.
     const symbol = await page.$eval('#now-level .symbol', (e) => getComputedStyle(e, '::before').content);
     expect(symbol).toBe('"✕"');
@@ -150,8 +162,8 @@ describe('signage page', () => {
   it('rotates through all five languages, each from its messages file', async () => {
     const seen = new Map<string, string>();
     await eventually(async () => {
-      const lang = await page.getAttribute('body', 'data-lang');
-      if (lang) seen.set(lang, (await page.textContent('#now-level .text')) ?? '');
+      const [lang, text] = await shown('#now-level .text');
+      seen.set(lang, text);
       return seen.size === LANGS.length ? true : undefined;
     }, 20_000);
     for (const lang of LANGS) expect(seen.get(lang)).toBe(messages[lang]['level.crowded']);
@@ -201,13 +213,13 @@ describe('signage page', () => {
   });
 
   it('says so when updates stop instead of showing old numbers as current', async () => {
-    // Issued STALE_S - 3 s ago: current now, stale three seconds later with no new message.
-    await publish(topics.signageCongestion(SITE), congestion('somewhat-crowded', STALE_S - 3));
+    // Issued STALE_S - 6 s ago: current now, stale six seconds later with no new message.
+    await publish(topics.signageCongestion(SITE), congestion('somewhat-crowded', STALE_S - 6));
     await page.waitForSelector('body[data-mode="normal"] #now-level[data-level="somewhat-crowded"]');
-    await page.waitForSelector('body[data-mode="stale"]', { timeout: 10_000 });
-    const lang = (await page.getAttribute('body', 'data-lang')) as (typeof LANGS)[number];
+    await page.waitForSelector('body[data-mode="stale"]', { timeout: 20_000 });
     expect(await page.getAttribute('#banner', 'data-status')).toBe('status.stale');
-    expect(await page.textContent('#banner')).toBe(messages[lang]['status.stale']);
+    const [lang, banner] = await shown('#banner');
+    expect(banner).toBe(messages[lang]['status.stale']);
     expect(await page.getAttribute('#now-level', 'data-level')).toBe('unknown');
     expect(await page.locator('#next-bars li').count()).toBe(0);
     await publish(topics.signageCongestion(SITE), congestion('crowded'));
