@@ -31,6 +31,9 @@ export default defineConfig({
           // The pages run against the real broker, which hands off to the real Kafka.
           globalSetup: ['tests/integration/global-setup.ts'],
           fileParallelism: false,
+          // After the integration files, not beside them: Chromium and Kafka on 2 cores at once
+          // make timing-bound tests on both sides flaky.
+          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
