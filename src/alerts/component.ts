@@ -5,6 +5,7 @@
 // with outputs muted: the engine is deterministic (alert ids come from reading times), so an alert
 // open before a restart is found again under the same id instead of being raised twice.
 import type { IncomingMessage } from 'node:http';
+import { Partitioners } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Counter, type Registry as MetricsRegistry } from 'prom-client';
 import { ensureTopics } from '../bus/admin.ts';
@@ -60,7 +61,7 @@ export function alertsComponent(runtime: Runtime): Component {
   const consumer = kafka.consumer({
     groupId: `${config.kafka.clientId}-alerts-${process.pid}-${Date.now().toString(36)}`,
   });
-  const producer = kafka.producer();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   const writer = new InfluxWriter(config, log);
   const webhooks = new WebhookSender(
     config.alerts.webhooks.urls,

@@ -1,7 +1,7 @@
 // The stream worker: reading records from Kafka → InfluxDB, crowd 15-minute series, device health.
 // Offsets are committed only after InfluxDB accepted a batch (and its dead letters are in Kafka),
 // so a crash or rebalance redelivers; idempotent points make the redelivery invisible.
-import type { EachBatchPayload } from 'kafkajs';
+import { type EachBatchPayload, Partitioners } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { ensureTopics } from '../bus/admin.ts';
 import { type Batch, type BatchContext, partitionOf, runBatches } from '../bus/consumer.ts';
@@ -37,7 +37,7 @@ export function workerComponent(runtime: Runtime): Component {
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,
   });
-  const producer = kafka.producer();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   let paused = false;
   // Backpressure: while InfluxDB refuses writes, stop fetching; resume once a batch goes through.
   const pauseFetching = () => {
