@@ -6,6 +6,7 @@ import type { Command } from './command.ts';
 import { configCommand } from './config.ts';
 import { demoCommand } from './demo.ts';
 import { devicesCommand } from './devices.ts';
+import { forecastCommand } from './forecast.ts';
 import { recordCommand } from './record.ts';
 import { replayCommand } from './replay.ts';
 import { simulateCommand } from './simulate.ts';
@@ -19,6 +20,7 @@ export const commands: Command[] = [
   devicesCommand,
   workerCommand,
   alertsCommand,
+  forecastCommand,
   simulateCommand,
   recordCommand,
   replayCommand,

@@ -91,6 +91,13 @@ export const EnvSchema = z.object({
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   MACHI_WEBHOOK_SECRET: z.string().min(8).default('webhook-dev-secret'),
 
+  MACHI_FORECAST_CRON: z
+    .string()
+    .min(9, 'expected a cron expression like */5 * * * *')
+    .default('*/5 * * * *'),
+  MACHI_FORECAST_STALE_S: positiveInt.default(1800),
+  MACHI_FORECAST_HISTORY_DAYS: positiveInt.default(70),
+
   MACHI_SIGNAGE_ROTATE_S: positiveInt.default(8),
   MACHI_SIGNAGE_STALE_S: positiveInt.default(2700),
   MACHI_SIGNAGE_HEARTBEAT_S: positiveInt.default(30),
@@ -149,6 +156,11 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
     },
     replayMs: e.MACHI_ALERT_REPLAY_S * 1000,
     webhooks: { urls: e.MACHI_WEBHOOK_URLS, secret: e.MACHI_WEBHOOK_SECRET },
+  },
+  forecast: {
+    cron: e.MACHI_FORECAST_CRON,
+    staleMs: e.MACHI_FORECAST_STALE_S * 1000,
+    historyDays: e.MACHI_FORECAST_HISTORY_DAYS,
   },
   signage: {
     rotateS: e.MACHI_SIGNAGE_ROTATE_S,

@@ -1,6 +1,7 @@
 // The components `machi all` (and the demo) run in one process, in data-path order.
 import { alertsComponent } from '../alerts/component.ts';
 import { brokerComponent } from '../broker/component.ts';
+import { forecastComponent } from '../forecast/component.ts';
 import { webComponent } from '../web/component.ts';
 import { workerComponent } from '../workers/component.ts';
 import type { ComponentFactory } from './component.ts';
@@ -9,5 +10,6 @@ export const pipelineComponents: ComponentFactory[] = [
   brokerComponent,
   workerComponent,
   alertsComponent,
+  forecastComponent,
   webComponent,
 ];

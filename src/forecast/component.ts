@@ -1,0 +1,100 @@
+// The forecasting component: runs the job on a node-cron schedule (and once at start), publishes
+// each sign's congestion message retained, and marks the last one stale when runs keep failing.
+import mqtt, { type MqttClient } from 'mqtt';
+import cron, { type ScheduledTask } from 'node-cron';
+import { loadRegistry } from '../registry/load.ts';
+import { brokerUrl, type Component, type Runtime } from '../runtime/component.ts';
+import type { CongestionMessage } from '../schemas/signage.ts';
+import { topics } from '../schemas/topics.ts';
+import { InfluxWriter } from '../workers/influx-writer.ts';
+import { ForecastJob } from './job.ts';
+
+export interface ForecastComponent extends Component {
+  /** Runs the job now (also what the schedule calls). */
+  runNow(): Promise<void>;
+}
+
+export function forecastComponent(runtime: Runtime): ForecastComponent {
+  const { config } = runtime;
+  const log = runtime.log.child({ component: 'forecast' });
+  const registry = loadRegistry(config.devicesDir);
+  const job = new ForecastJob(config, registry, new InfluxWriter(config, log), log);
+  const last = new Map<string, CongestionMessage>();
+  let client: MqttClient | undefined;
+  let task: ScheduledTask | undefined;
+  let running: Promise<void> | undefined;
+
+  const publish = (m: CongestionMessage) =>
+    client?.publishAsync(topics.signageCongestion(m.siteId), JSON.stringify(m), { qos: 1, retain: true });
+
+  async function runOnce(): Promise<void> {
+    try {
+      const messages = await job.run();
+      for (const m of messages.values()) {
+        last.set(m.siteId, m);
+        await publish(m);
+      }
+    } catch (err) {
+      // The previous forecast stays in place; once it is too old, the signs are told it is stale.
+      log.error({ err: (err as Error).message }, 'forecast run failed');
+      for (const m of last.values()) {
+        if (!m.stale && Date.now() - Date.parse(m.issuedAt) > config.forecast.staleMs) {
+          const stale = { ...m, stale: true };
+          last.set(m.siteId, stale);
+          await publish(stale);
+        }
+      }
+    }
+  }
+
+  return {
+    name: 'forecast',
+    runNow() {
+      running ??= runOnce().finally(() => {
+        running = undefined;
+      });
+      return running;
+    },
+    async start() {
+      client = await mqtt.connectAsync(brokerUrl(runtime), {
+        username: 'machi-service',
+        password: config.mqtt.roles.service,
+        clientId: `machi-forecast-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+        reconnectPeriod: 2000,
+      });
+      task = cron.schedule(config.forecast.cron, () => void this.runNow(), { name: 'forecast' });
+      void this.runNow();
+    },
+    async stop() {
+      await task?.stop();
+      await running;
+      await client?.endAsync(true);
+    },
+  };
+}
+
+/** `machi forecast run`: one run against the running broker and InfluxDB. */
+export async function runForecastOnce(runtime: Runtime): Promise<number> {
+  const client = await mqtt.connectAsync(brokerUrl(runtime), {
+    username: 'machi-service',
+    password: runtime.config.mqtt.roles.service,
+  });
+  const job = new ForecastJob(
+    runtime.config,
+    loadRegistry(runtime.config.devicesDir),
+    new InfluxWriter(runtime.config, runtime.log),
+    runtime.log,
+  );
+  const messages = await job.run();
+  for (const m of messages.values())
+    await client.publishAsync(topics.signageCongestion(m.siteId), JSON.stringify(m), {
+      qos: 1,
+      retain: true,
+    });
+  await client.endAsync();
+  const summary = [...messages.values()].map((m) => `${m.siteId} ${m.current.level}`).join(', ');
+  console.log(
+    `forecast issued for ${messages.size} site(s)${summary ? `: ${summary}` : ' (no crowd history yet)'}`,
+  );
+  return 0;
+}

@@ -1,0 +1,153 @@
+// One forecasting run: read each site's 15-minute crowd series from InfluxDB, fit the model,
+// write forecasts (and the errors of the previous run's forecasts, once actuals exist) to
+// InfluxDB, and build the retained congestion message each sign reads.
+import { Point } from '@influxdata/influxdb-client';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Registry, Site } from '../registry/schema.ts';
+import type { CongestionMessage } from '../schemas/signage.ts';
+import type { InfluxWriter } from '../workers/influx-writer.ts';
+import { isJapaneseHoliday } from './holidays-jp.ts';
+import { congestionLevel } from './levels.ts';
+import { CongestionModel, DEFAULT_MODEL, type Instant } from './model.ts';
+
+export const STEP_MS = 15 * 60_000;
+const JST_MS = 9 * 3_600_000;
+/** The next 3 hours at least, and the rest of the local day. */
+const MIN_STEPS = 12;
+
+const jst = (utc: number): Instant => ({ utc, local: utc + JST_MS });
+
+interface Issued {
+  h: number;
+  forecast: number;
+}
+
+export class ForecastJob {
+  /** The last run's forecasts per site and target time, to score once actuals arrive. */
+  private previous = new Map<string, Map<number, Issued>>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly registry: Registry,
+    private readonly writer: InfluxWriter,
+    private readonly log: Logger,
+  ) {}
+
+  private async history(now: number): Promise<Map<string, Map<number, number>>> {
+    const rows = await this.writer.influx
+      .getQueryApi(this.config.influx.org)
+      .collectRows<{ _time: string; _value: number; site: string }>(
+        `from(bucket: ${JSON.stringify(this.config.influx.bucket)})
+        |> range(start: ${new Date(now - this.config.forecast.historyDays * 86_400_000).toISOString()}, stop: ${new Date(now).toISOString()})
+        |> filter(fn: (r) => r._measurement == "crowd_15m" and r._field == "people")
+        |> keep(columns: ["_time", "_value", "site"])`,
+      );
+    const bySite = new Map<string, Map<number, number>>();
+    for (const r of rows) {
+      const series = bySite.get(r.site) ?? new Map<number, number>();
+      series.set(Date.parse(r._time), r._value);
+      bySite.set(r.site, series);
+    }
+    return bySite;
+  }
+
+  private uplift(site: string, at: number): number {
+    let u = 1;
+    for (const e of this.registry.events) {
+      if (e.sites.includes(site) && at >= Date.parse(e.start) && at < Date.parse(e.end)) u *= e.uplift;
+    }
+    return u;
+  }
+
+  /** Runs once at `now`; returns the congestion message of every site that has history. */
+  async run(now = Date.now()): Promise<Map<string, CongestionMessage>> {
+    const history = await this.history(now);
+    const lastComplete = Math.floor(now / STEP_MS) * STEP_MS - STEP_MS;
+    const lines: string[] = [];
+    const messages = new Map<string, CongestionMessage>();
+    const issuedAt = new Date(now).toISOString();
+    const next = new Map<string, Map<number, Issued>>();
+    for (const site of this.registry.sites.values()) {
+      const series = history.get(site.id);
+      if (!series || series.size === 0) continue;
+      const model = new CongestionModel({ ...DEFAULT_MODEL, stepMs: STEP_MS, isHoliday: isJapaneseHoliday });
+      const first = Math.min(...series.keys());
+      for (let t = first; t <= lastComplete; t += STEP_MS) model.update(jst(t), series.get(t));
+
+      // Score the previous run's forecasts for intervals that are now complete.
+      for (const [target, issued] of this.previous.get(site.id) ?? []) {
+        const actual = series.get(target);
+        if (target > lastComplete || actual === undefined) continue;
+        const error = new Point('forecast_error')
+          .tag('site', site.id)
+          .tag('horizon', String(issued.h))
+          .floatField('error', actual - issued.forecast)
+          .floatField('abs_error', Math.abs(actual - issued.forecast))
+          .floatField('actual', actual)
+          .timestamp(target)
+          .toLineProtocol();
+        if (error) lines.push(error);
+      }
+
+      const endOfDay = Math.floor((now + JST_MS) / 86_400_000 + 1) * 86_400_000 - JST_MS;
+      const steps = Math.max(MIN_STEPS, Math.ceil((endOfDay - lastComplete) / STEP_MS) - 1);
+      const issued = new Map<number, Issued>();
+      const forecasts: CongestionMessage['next'] = [];
+      for (let h = 1; h <= steps; h++) {
+        const target = lastComplete + h * STEP_MS;
+        const f = model.forecast(h, jst(target), this.uplift(site.id, target), false);
+        if (!f) continue;
+        const level = congestionLevel(f.forecast, site);
+        issued.set(target, { h, forecast: f.forecast });
+        forecasts.push({
+          start: new Date(target).toISOString(),
+          end: new Date(target + STEP_MS).toISOString(),
+          level,
+          ...f,
+        });
+        const line = new Point('forecast')
+          .tag('site', site.id)
+          .tag('horizon', String(h))
+          .floatField('forecast', f.forecast)
+          .floatField('lower', f.lower)
+          .floatField('upper', f.upper)
+          .stringField('level', level)
+          .intField('issued_at', now)
+          .timestamp(target)
+          .toLineProtocol();
+        if (line) lines.push(line);
+      }
+      next.set(site.id, issued);
+      messages.set(site.id, this.message(site, series, lastComplete, forecasts, issuedAt));
+    }
+    await this.writer.write(lines);
+    this.previous = next;
+    this.log.info({ sites: messages.size, points: lines.length }, 'forecast run done');
+    return messages;
+  }
+
+  private message(
+    site: Site,
+    series: Map<number, number>,
+    lastComplete: number,
+    next: CongestionMessage['next'],
+    issuedAt: string,
+  ): CongestionMessage {
+    const observed = series.get(lastComplete);
+    const people = observed ?? next[0]?.forecast ?? 0;
+    return {
+      v: 1,
+      siteId: site.id,
+      issuedAt,
+      stale: false,
+      capacity: site.capacity,
+      current: {
+        level: congestionLevel(people, site),
+        people,
+        ...(observed !== undefined ? { observedAt: new Date(lastComplete).toISOString() } : {}),
+      },
+      next,
+    };
+  }
+}
