@@ -22,7 +22,11 @@ export const demoCommand: Command = {
       args,
       options: { duration: { type: 'string' }, speed: { type: 'string', default: '240' } },
     });
-    const config = loadConfig();
+    // The demo compresses hours into minutes, so the forecaster runs every minute unless told otherwise.
+    const config = loadConfig({
+      ...process.env,
+      MACHI_FORECAST_CRON: process.env.MACHI_FORECAST_CRON ?? '* * * * *',
+    });
     console.log('• starting the native stack (Kafka + InfluxDB)');
     const startedServices = await stackUp(config);
     const stop = new AbortController();
@@ -31,7 +35,7 @@ export const demoCommand: Command = {
       : undefined;
     untilSignal().then(() => stop.abort());
     try {
-      console.log('• starting machi: broker, stream worker, alerts, signage and office pages');
+      console.log('• starting machi: broker, stream worker, alerts, forecaster, signage and office pages');
       const running = await startComponents(createRuntime(config), pipelineComponents);
       const base = `http://${config.http.host}:${config.http.port}`;
       const registry = loadRegistry(config.devicesDir);

@@ -77,13 +77,19 @@ export class CongestionModel {
     return `${dayType(at.local, this.opts.isHoliday)}|${slot}`;
   }
 
-  /** The profile value for an instant; falls back to the same slot on any day type. */
+  /**
+   * The profile value for an instant; with no history for its slot (a new site), the same slot on
+   * any day type, then whatever has been seen at all.
+   */
   profileAt(at: Instant): number | undefined {
     const own = this.profile.get(this.key(at));
     if (own?.length) return median(own);
     const slot = this.key(at).split('|')[1];
-    const any = [...this.profile.entries()].filter(([k]) => k.endsWith(`|${slot}`)).flatMap(([, v]) => v);
-    return any.length ? median(any) : undefined;
+    const entries = [...this.profile.entries()];
+    const sameSlot = entries.filter(([k]) => k.endsWith(`|${slot}`)).flatMap(([, v]) => v);
+    if (sameSlot.length) return median(sameSlot);
+    const all = entries.flatMap(([, v]) => v);
+    return all.length ? median(all) : undefined;
   }
 
   /** Feeds the value observed at `at` (undefined: a gap, e.g. a camera outage). */

@@ -4,9 +4,10 @@ import { afterAll, expect, it } from 'vitest';
 import { runScenario } from '../../simulators/run.ts';
 import { loadScenario } from '../../simulators/scenario.ts';
 import { alertsComponent } from '../../src/alerts/component.ts';
+import { type ForecastComponent, forecastComponent } from '../../src/forecast/component.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { AlertEvent } from '../../src/schemas/alerts.ts';
-import { PublicNotice } from '../../src/schemas/signage.ts';
+import { CongestionMessage, PublicNotice } from '../../src/schemas/signage.ts';
 import { topics } from '../../src/schemas/topics.ts';
 import { workerComponent } from '../../src/workers/component.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
@@ -15,10 +16,18 @@ import { collectTopic, eventually, testKafka } from './helpers.ts';
 let h: BrokerHarness | undefined;
 afterAll(async () => h?.stop(), 60_000);
 
-it('heavy-rain-2021 at full speed: readings in InfluxDB, a drill alert, drill notices on the signs', {
+it('heavy-rain-2021 at full speed: readings in InfluxDB, a forecast for the signs, a drill alert, drill notices', {
   timeout: 240_000,
 }, async () => {
-  h = await startBroker({ MACHI_WORKER_GROUP: `demo-${Date.now()}` }, [workerComponent, alertsComponent]);
+  let forecast: ForecastComponent | undefined;
+  h = await startBroker({ MACHI_WORKER_GROUP: `demo-${Date.now()}`, MACHI_FORECAST_CRON: '0 0 1 1 *' }, [
+    workerComponent,
+    alertsComponent,
+    (rt) => {
+      forecast = forecastComponent(rt);
+      return forecast;
+    },
+  ]);
   const harness = h;
   const audit = await collectTopic(testKafka(), harness.topics.alertEvents);
   const office = await harness.connect('office', harness.config.mqtt.roles.office);
@@ -54,4 +63,13 @@ it('heavy-rain-2021 at full speed: readings in InfluxDB, a drill alert, drill no
   expect(alerts.map((e) => e.areaId)).toContain('takeo-town');
   const notice = await eventually(async () => notices.find((n) => n.active));
   expect(notice).toMatchObject({ drill: true, areaId: 'takeo-town' });
+
+  // The station's cameras fed crowd_15m; the forecaster turns it into the sign's congestion message.
+  await forecast?.runNow();
+  const sign = await harness.connect('signage/takeo-onsen-station', harness.config.mqtt.roles.signage);
+  const congestion = await new Promise<CongestionMessage>((resolve) => {
+    sign.on('message', (_t, payload) => resolve(CongestionMessage.parse(JSON.parse(payload.toString()))));
+    void sign.subscribeAsync(topics.signageCongestion('takeo-onsen-station'), { qos: 1 });
+  });
+  expect(congestion.next.length).toBeGreaterThanOrEqual(12);
 });
