@@ -7,6 +7,7 @@ import { configCommand } from './config.ts';
 import { demoCommand } from './demo.ts';
 import { devicesCommand } from './devices.ts';
 import { forecastCommand } from './forecast.ts';
+import { loadCommand } from './load.ts';
 import { recordCommand } from './record.ts';
 import { replayCommand } from './replay.ts';
 import { simulateCommand } from './simulate.ts';
@@ -24,6 +25,7 @@ export const commands: Command[] = [
   simulateCommand,
   recordCommand,
   replayCommand,
+  loadCommand,
   allCommand,
   demoCommand,
 ];

@@ -6,10 +6,11 @@ const R = 8;
 const P = 1;
 const KEY_LENGTH = 32;
 
-export function hashSecret(secret: string): string {
+/** `cost` is scrypt's N; lower it only for throwaway registries (benchmarks with thousands of devices). */
+export function hashSecret(secret: string, cost = N): string {
   const salt = randomBytes(16);
-  const hash = scryptSync(secret, salt, KEY_LENGTH, { N, r: R, p: P });
-  return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${hash.toString('base64')}`;
+  const hash = scryptSync(secret, salt, KEY_LENGTH, { N: cost, r: R, p: P });
+  return `scrypt$${cost}$${R}$${P}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
 export function verifySecret(secret: string, stored: string): boolean {

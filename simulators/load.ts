@@ -1,0 +1,126 @@
+// The load generator: many concurrent authenticated device connections publishing QoS 1 at a
+// total rate (or as fast as PUBACKs come), reporting acknowledged throughput and publish→PUBACK
+// latency percentiles. Every loop is bounded in count and time; loopback only.
+import mqtt, { type MqttClient } from 'mqtt';
+import { topics } from '../src/schemas/topics.ts';
+
+export interface LoadOptions {
+  url: string;
+  deviceIds: string[];
+  secret: (id: string) => string;
+  /** Total messages per second; 0 = each device keeps `window` messages in flight. */
+  rate: number;
+  durationS: number;
+  window?: number;
+  /** Source addresses to spread connections over (127.0.0.x) when ports run short. */
+  localAddresses?: string[];
+  /** Username for every connection (a bare broker without auth ignores it). */
+  payload?: (deviceId: string, seq: number) => string;
+}
+
+export interface LoadResult {
+  devices: number;
+  connectSeconds: number;
+  sent: number;
+  acknowledged: number;
+  failed: number;
+  seconds: number;
+  throughput: number;
+  latencyMs: { p50: number; p95: number; p99: number };
+}
+
+const percentile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const payload =
+    opts.payload ??
+    ((_id: string, seq: number) =>
+      JSON.stringify({ time: new Date().toISOString(), seq, wet: seq % 2 === 0 }));
+  const connectStart = Date.now();
+  const clients: MqttClient[] = [];
+  for (let i = 0; i < opts.deviceIds.length; i += 100) {
+    const batch = opts.deviceIds.slice(i, i + 100);
+    clients.push(
+      ...(await Promise.all(
+        batch.map((id, j) =>
+          mqtt.connectAsync(opts.url, {
+            username: id,
+            password: opts.secret(id),
+            clientId: `load-${id}`,
+            reconnectPeriod: 0,
+            connectTimeout: 30_000,
+            ...(opts.localAddresses?.length
+              ? { localAddress: opts.localAddresses[(i + j) % opts.localAddresses.length] }
+              : {}),
+          }),
+        ),
+      )),
+    );
+  }
+  const connectSeconds = (Date.now() - connectStart) / 1000;
+  const latencies: number[] = [];
+  let sent = 0;
+  let acknowledged = 0;
+  let failed = 0;
+  const seqs = new Map<string, number>();
+  const publishOne = (i: number) => {
+    const client = clients[i] as MqttClient;
+    const id = opts.deviceIds[i] as string;
+    const seq = seqs.get(id) ?? 0;
+    seqs.set(id, seq + 1);
+    const t0 = performance.now();
+    sent++;
+    return client.publishAsync(topics.floodReading(id), payload(id, seq), { qos: 1 }).then(
+      () => {
+        acknowledged++;
+        latencies.push(performance.now() - t0);
+      },
+      () => {
+        failed++;
+      },
+    );
+  };
+
+  const start = Date.now();
+  const end = start + opts.durationS * 1000;
+  const inflight: Promise<void>[] = [];
+  if (opts.rate > 0) {
+    // A fixed total rate: a tick every 10 ms sends its share, round-robin over the devices.
+    let next = 0;
+    let due = 0;
+    while (Date.now() < end) {
+      due += opts.rate / 100;
+      while (due >= 1) {
+        inflight.push(publishOne(next));
+        next = (next + 1) % clients.length;
+        due--;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  } else {
+    const window = opts.window ?? 20;
+    await Promise.all(
+      clients.map(async (_c, i) => {
+        const lanes = Array.from({ length: window }, async () => {
+          while (Date.now() < end) await publishOne(i);
+        });
+        await Promise.all(lanes);
+      }),
+    );
+  }
+  await Promise.race([Promise.all(inflight), new Promise((r) => setTimeout(r, 30_000))]);
+  const seconds = (Date.now() - start) / 1000;
+  await Promise.all(clients.map((c) => c.endAsync(true)));
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    devices: clients.length,
+    connectSeconds,
+    sent,
+    acknowledged,
+    failed,
+    seconds,
+    throughput: acknowledged / Math.min(seconds, opts.durationS),
+    latencyMs: { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99) },
+  };
+}
