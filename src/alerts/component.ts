@@ -6,14 +6,14 @@
 // open before a restart is found again under the same id instead of being raised twice.
 import type { IncomingMessage } from 'node:http';
 import { Partitioners } from 'kafkajs';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { Counter, type Registry as MetricsRegistry } from 'prom-client';
 import { ensureTopics } from '../bus/admin.ts';
 import { createKafka } from '../bus/kafka.ts';
 import { kafkaTopics } from '../bus/topics.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { sameSecret } from '../registry/secrets.ts';
-import { brokerUrl, type Component, type Runtime } from '../runtime/component.ts';
+import { type Component, connectService, type Runtime } from '../runtime/component.ts';
 import { AlertAck, type AlertEvent } from '../schemas/alerts.ts';
 import { DeviceStatus } from '../schemas/health.ts';
 import { ReadingRecord } from '../schemas/readings.ts';
@@ -188,13 +188,7 @@ export function alertsComponent(runtime: Runtime): Component {
     async start() {
       await ensureTopics(kafka, config);
       await producer.connect();
-      client = mqtt.connect(brokerUrl(runtime), {
-        username: 'machi-service',
-        password: config.mqtt.roles.service,
-        clientId: `machi-alerts-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-        reconnectPeriod: 2000,
-      });
-      client.on('error', (err) => log.debug({ err: err.message }, 'mqtt error'));
+      client = connectService(runtime, 'alerts');
       client.on('connect', () => client?.subscribe('takeo/v1/alerts/+/ack', { qos: 1 }));
       client.on('message', (_topic, payload) => {
         const ack = AlertAck.safeParse(JSON.parse(payload.toString('utf8') || 'null'));

@@ -1,16 +1,8 @@
-import { createRuntime, startComponents, untilSignal } from '../runtime/run.ts';
 import { workerComponent } from '../workers/component.ts';
-import type { Command } from './command.ts';
+import { componentCommand } from './command.ts';
 
-export const workerCommand: Command = {
-  name: 'worker',
-  summary:
-    'run one stream worker (Kafka → InfluxDB, crowd series, device health); start several to scale out',
-  usage: 'machi worker',
-  async run() {
-    const running = await startComponents(createRuntime(), [workerComponent]);
-    await untilSignal();
-    await running.stop();
-    return 0;
-  },
-};
+export const workerCommand = componentCommand(
+  'worker',
+  'run one stream worker (Kafka → InfluxDB, crowd series, device health); start several to scale out',
+  workerComponent,
+);

@@ -111,7 +111,7 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
     host: e.MQTT_HOST,
     port: e.MQTT_PORT,
     tls:
-      e.MQTT_TLS_PORT && e.MQTT_TLS_CERT && e.MQTT_TLS_KEY
+      e.MQTT_TLS_PORT !== undefined && e.MQTT_TLS_CERT && e.MQTT_TLS_KEY
         ? { port: e.MQTT_TLS_PORT, certPath: e.MQTT_TLS_CERT, keyPath: e.MQTT_TLS_KEY }
         : undefined,
     allowAnonymousPublic: e.MACHI_ALLOW_ANONYMOUS_PUBLIC,

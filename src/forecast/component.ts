@@ -3,7 +3,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import cron, { type ScheduledTask } from 'node-cron';
 import { loadRegistry } from '../registry/load.ts';
-import { brokerUrl, type Component, type Runtime } from '../runtime/component.ts';
+import { brokerUrl, type Component, connectService, type Runtime } from '../runtime/component.ts';
 import type { CongestionMessage } from '../schemas/signage.ts';
 import { topics } from '../schemas/topics.ts';
 import { InfluxWriter } from '../workers/influx-writer.ts';
@@ -56,12 +56,7 @@ export function forecastComponent(runtime: Runtime): ForecastComponent {
       return running;
     },
     async start() {
-      client = await mqtt.connectAsync(brokerUrl(runtime), {
-        username: 'machi-service',
-        password: config.mqtt.roles.service,
-        clientId: `machi-forecast-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-        reconnectPeriod: 2000,
-      });
+      client = connectService(runtime, 'forecast');
       task = cron.schedule(config.forecast.cron, () => void this.runNow(), { name: 'forecast' });
       void this.runNow();
     },

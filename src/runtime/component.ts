@@ -1,5 +1,6 @@
 // A long-running part of machi (broker, worker, alerts, forecast, web). `machi all` runs several in
 // one process; each also runs alone (`machi broker`, `machi worker`, ...) for scale-out.
+import mqtt, { type MqttClient } from 'mqtt';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -30,3 +31,15 @@ export interface Component {
 }
 
 export type ComponentFactory = (runtime: Runtime) => Component;
+
+/** An MQTT connection as machi's service role, reconnecting by itself, for a component's outputs. */
+export function connectService(runtime: Runtime, component: string): MqttClient {
+  const client = mqtt.connect(brokerUrl(runtime), {
+    username: 'machi-service',
+    password: runtime.config.mqtt.roles.service,
+    clientId: `machi-${component}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    reconnectPeriod: 2000,
+  });
+  client.on('error', (err) => runtime.log.debug({ component, err: err.message }, 'mqtt error'));
+  return client;
+}

@@ -59,7 +59,7 @@ export function spawnDetached(opts: {
   return record;
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -2,13 +2,13 @@
 // Offsets are committed only after InfluxDB accepted a batch (and its dead letters are in Kafka),
 // so a crash or rebalance redelivers; idempotent points make the redelivery invisible.
 import { type EachBatchPayload, Partitioners } from 'kafkajs';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { ensureTopics } from '../bus/admin.ts';
 import { type Batch, type BatchContext, partitionOf, runBatches } from '../bus/consumer.ts';
 import { createKafka } from '../bus/kafka.ts';
 import { kafkaTopics } from '../bus/topics.ts';
 import { loadRegistry } from '../registry/load.ts';
-import { brokerUrl, type Component, type Runtime } from '../runtime/component.ts';
+import { type Component, connectService, type Runtime } from '../runtime/component.ts';
 import { retry } from '../runtime/retry.ts';
 import type { DeadLetter } from '../schemas/dead-letter.ts';
 import type { DeviceStatus } from '../schemas/health.ts';
@@ -192,13 +192,7 @@ export function workerComponent(runtime: Runtime): Component {
         health.own(mine, Date.now());
         log.info({ partitions: [...owned], devices: mine.length }, 'partitions assigned');
       });
-      statusClient = mqtt.connect(brokerUrl(runtime), {
-        username: 'machi-service',
-        password: config.mqtt.roles.service,
-        clientId: `machi-worker-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-        reconnectPeriod: 2000,
-      });
-      statusClient.on('error', (err) => log.debug({ err: err.message }, 'status publisher error'));
+      statusClient = connectService(runtime, 'worker');
       await runBatches(
         consumer,
         { chunkSize: config.worker.batchSize, concurrency: 3 },

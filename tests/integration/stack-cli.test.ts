@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { alive } from '../../src/stack/processes.ts';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'machi-stack-cli-'));
 const env = {
@@ -19,15 +20,6 @@ function machi(...args: string[]) {
 
 function pidOf(service: 'kafka/kafka' | 'influxdb/influxd'): number {
   return (JSON.parse(readFileSync(join(stateDir, `${service}.pid`), 'utf8')) as { pid: number }).pid;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('machi stack (CLI)', () => {
