@@ -1,5 +1,7 @@
-// People counts per camera interval: a daily shape by day type, shinkansen arrival bursts at the
-// station, event uplift and rain keeping visitors away.
+// People counts per camera interval: a daily shape for working days and for weekends and Japanese
+// public holidays, shinkansen arrival bursts at the station, event uplift and rain keeping visitors
+// away.
+import { isJapaneseHoliday } from '../src/forecast/holidays-jp.ts';
 import type { PeopleCounter, Registry } from '../src/registry/schema.ts';
 import type { CrowdCount } from '../src/schemas/readings.ts';
 import { Rng, seedOf } from './prng.ts';
@@ -17,7 +19,11 @@ export function expectedPer15Min(
 ): number {
   const jst = new Date(at.getTime() + 9 * 3600_000);
   const hour = jst.getUTCHours();
-  const weekend = s.crowd.holiday || jst.getUTCDay() === 0 || jst.getUTCDay() === 6;
+  const weekend =
+    s.crowd.holiday ||
+    jst.getUTCDay() === 0 ||
+    jst.getUTCDay() === 6 ||
+    isJapaneseHoliday(jst.toISOString().slice(0, 10));
   let share = ((weekend ? HOLIDAY : WEEKDAY)[hour] ?? 0) / 100;
   // Shinkansen arrivals at :10 and :40 bring a burst through the station.
   const minute = jst.getUTCMinutes();

@@ -80,4 +80,14 @@ describe('generated streams', () => {
     expect(total(withUplift)).toBeGreaterThan(total(without) * 1.3);
     expect(sum('normal-day', 'library')).toBeGreaterThan(0);
   });
+
+  it('treat Japanese public holidays like weekends', () => {
+    const day = loadScenario('normal-day');
+    const people = (start: string) =>
+      generate(day, registry, Date.parse(start))
+        .filter((m) => m.deviceId === 'pc-mifuneyama-1')
+        .reduce((a, m) => a + (m.reading.kind === 'crowd' ? m.reading.peopleIn : 0), 0);
+    // Labour Thanksgiving Day 2026 is a Monday; the Monday before is a working day.
+    expect(people('2026-11-23T08:00:00+09:00')).toBeGreaterThan(people('2026-11-16T08:00:00+09:00') * 1.3);
+  });
 });
