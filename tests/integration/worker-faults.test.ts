@@ -15,6 +15,7 @@ import {
   countFlood,
   floodRecords,
   produce,
+  recentBase,
   startWorker,
   uniqueBase,
   workerConfig,
@@ -126,7 +127,7 @@ describe('end to end', () => {
   }, async () => {
     const h = await startBroker({}, [workerComponent]);
     try {
-      const base = uniqueBase();
+      const base = recentBase();
       const n = 300;
       const ids = ['fs-takeo-001', 'fs-takeo-004', 'fs-takeo-007'];
       const clients = await Promise.all(ids.map((id) => h.device(id)));

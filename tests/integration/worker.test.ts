@@ -72,14 +72,23 @@ describe('stream worker', () => {
 
   it('survives kill -9 mid-batch: after a restart every reading is there exactly once', async () => {
     const env = workerEnv({ MACHI_WORKER_BATCH_SIZE: '200' });
+    const config = workerConfig(env);
     const base = uniqueBase();
     const total = 6000;
-    await produce(workerConfig(env), floodRecords(devices, total, base));
+    const all = floodRecords(devices, total, base);
     const first = spawnWorker(env);
+    // Records keep arriving while the worker runs, so the kill lands in the middle of the stream.
+    const producing = (async () => {
+      for (let i = 0; i < total; i += 200) {
+        await produce(config, all.slice(i, i + 200));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
     await eventually(async () => ((await countFlood(devices, base, total)) > 0 ? true : undefined), 60_000);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     const partial = await countFlood(devices, base, total);
+    await producing;
     const second = spawnWorker(env);
     try {
       await eventually(
