@@ -2,9 +2,8 @@
 // a worker in their own processes, against a private Kafka and InfluxDB (never the shared stack).
 // After each drill every reading a device saw acknowledged must be in InfluxDB exactly once.
 // MACHI_DRILL_SCALE=small shortens the outages (used by the CI test).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxDB } from '@influxdata/influxdb-client';
@@ -17,30 +16,14 @@ import {
   startPrivateInflux,
   startPrivateKafka,
 } from '../tests/integration/private-stack.ts';
+import { sleep, startMachi, stopChild, waitForPort } from './lib/processes.ts';
 
 const SMALL = process.env.MACHI_DRILL_SCALE === 'small';
 const DEVICES = SMALL ? 20 : 50;
 const OUTAGE_MS = SMALL ? 5000 : 60_000;
 const PORTS = { kafka: 19392, influx: 18386, mqtt: 21884, brokerHttp: 28081, workerHttp: 28082 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Each drill's seqs live in their own range, so a drill never counts the previous one's tail. */
 const SEQ_SPAN = 100_000;
-
-async function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.end();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (open) return;
-    await sleep(200);
-  }
-  throw new Error(`nothing listened on ${port}`);
-}
 
 interface Ctx {
   kafka: PrivateService;
@@ -52,18 +35,7 @@ interface Ctx {
 
 function startProcess(ctx: Ctx, what: 'broker' | 'worker'): ChildProcess {
   const http = what === 'broker' ? PORTS.brokerHttp : PORTS.workerHttp;
-  return spawn('node', ['bin/machi.js', what], {
-    env: { ...ctx.env, HTTP_PORT: String(http) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function kill(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill(signal);
-  await Promise.race([exited, sleep(15_000)]);
-  if (child.exitCode === null) child.kill('SIGKILL');
+  return startMachi([what], { ...ctx.env, HTTP_PORT: String(http) });
 }
 
 /** A steady stream: every device publishes a QoS 1 reading every 200 ms until stopped; seqs from `base`. */
@@ -140,14 +112,14 @@ const drills: Array<{ name: string; fault: (ctx: Ctx) => Promise<void> }> = [
   {
     name: 'worker killed with SIGKILL mid-batch',
     fault: async (ctx) => {
-      await kill(ctx.worker);
+      await stopChild(ctx.worker, 'SIGKILL');
       ctx.worker = startProcess(ctx, 'worker');
     },
   },
   {
     name: 'broker killed and restarted',
     fault: async (ctx) => {
-      await kill(ctx.broker);
+      await stopChild(ctx.broker, 'SIGKILL');
       ctx.broker = startProcess(ctx, 'broker');
       await waitForPort(PORTS.mqtt);
     },
@@ -208,8 +180,8 @@ try {
     if (lost > 0 || duplicates > 0 || s.acked.size === 0) failed = true;
   }
 } finally {
-  await kill(ctx.worker, 'SIGTERM');
-  await kill(ctx.broker, 'SIGTERM');
+  await stopChild(ctx.worker);
+  await stopChild(ctx.broker);
   await kafka.dispose();
   await influx.dispose();
   rmSync(registryDir, { recursive: true, force: true });

@@ -1,0 +1,47 @@
+// `npm run bench [-- --case ingest,e2e,... ] [--quick]`: brings the stack up, runs the chosen cases
+// (all by default) one after the other, writes bench/results/<date>.json and merges the rows into
+// bench/results/latest.{json,md}. Exit code 1 when any target is missed.
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/config.ts';
+import { stackDown, stackUp } from '../src/stack/stack.ts';
+import { ingestCase } from './cases/ingest.ts';
+import type { BenchCase } from './lib/case.ts';
+import { type CaseResult, writeResults } from './lib/report.ts';
+
+const CASES: BenchCase[] = [ingestCase];
+
+const { values } = parseArgs({
+  options: { case: { type: 'string' }, quick: { type: 'boolean', default: false } },
+});
+const wanted = values.case?.split(',').map((s) => s.trim()) ?? CASES.map((c) => c.name);
+const unknown = wanted.filter((w) => !CASES.some((c) => c.name === w));
+if (unknown.length) {
+  console.error(`unknown case(s): ${unknown.join(', ')}; known: ${CASES.map((c) => c.name).join(', ')}`);
+  process.exit(2);
+}
+
+const config = loadConfig();
+const started = await stackUp(config);
+const results: CaseResult[] = [];
+try {
+  for (const c of CASES.filter((c) => wanted.includes(c.name))) {
+    console.log(`• ${c.name}`);
+    const t0 = Date.now();
+    const rows = await c.run({
+      config,
+      runs: Math.max(3, Number(process.env.MACHI_BENCH_RUNS ?? 3)),
+      quick: values.quick,
+    });
+    for (const r of rows)
+      console.log(
+        `  ${r.case}: ${r.pass ? 'pass' : 'FAIL'} (${r.metric} ${r.value.toFixed(1)}; ${r.context})`,
+      );
+    console.log(`  ${c.name} took ${Math.round((Date.now() - t0) / 1000)} s`);
+    results.push(...rows);
+  }
+} finally {
+  await stackDown(started);
+}
+const table = writeResults(results);
+console.log(`\n${table}`);
+process.exitCode = results.every((r) => r.pass) ? 0 : 1;
