@@ -37,6 +37,7 @@ const iso = (t: number) => new Date(t).toISOString();
 
 export class AlertEngine {
   private readonly sensors = new Map<string, SensorState>();
+  private readonly byArea = new Map<string, SensorState[]>();
   private readonly open = new Map<string, OpenAlert>();
   private clock = 0;
 
@@ -47,7 +48,11 @@ export class AlertEngine {
     private readonly lowBatteryV = 2.5,
   ) {
     for (const d of registry.devices.values())
-      if (d.kind === 'flood-sensor') this.sensors.set(d.id, new SensorState(d));
+      if (d.kind === 'flood-sensor') {
+        const sensor = new SensorState(d);
+        this.sensors.set(d.id, sensor);
+        this.byArea.set(d.area, [...(this.byArea.get(d.area) ?? []), sensor]);
+      }
   }
 
   now(): number {
@@ -58,7 +63,11 @@ export class AlertEngine {
     const sensor = this.sensors.get(reading.deviceId);
     if (!sensor) return [];
     this.clock = Math.max(this.clock, Date.parse(reading.time));
+    const before = sensor.evidenceKey(this.rules);
     sensor.observe(reading, receivedAt, this.rules);
+    // Most readings (a dry sensor staying dry, a splash inside the debounce) change nothing the
+    // area rules look at; skipping them keeps the engine ahead of a storm of readings.
+    if (sensor.evidenceKey(this.rules) === before) return [];
     return this.evaluate(sensor.device.area, 'machi-rules');
   }
 
@@ -97,7 +106,7 @@ export class AlertEngine {
   /** The area's level now, and which rule and sensors say so. */
   assess(areaId: string): Assessment {
     const area = this.registry.areas.get(areaId);
-    const inArea = [...this.sensors.values()].filter((s) => s.device.area === areaId);
+    const inArea = this.byArea.get(areaId) ?? [];
     const active = inArea.filter((s) => s.active);
     const near = (a: SensorState, b: SensorState) => distanceM(a.device, b.device) <= this.rules.radiusM;
     // A silent radio sensor is evidence only when a neighbour is wet.

@@ -87,6 +87,11 @@ export class SensorState {
     }
   }
 
+  /** Everything the area rules read from this sensor: when it is unchanged, so is the area's assessment. */
+  evidenceKey(rules: RuleSettings): string {
+    return `${this.active}|${this.silent}|${this.level}|${this.risePerMin >= rules.riseCmPerMin}|${this.stagedRise()}`;
+  }
+
   /** Climbed at least two stages in order up to the top one (10 → 20 → 30 cm, or 10 → 40 cm). */
   stagedRise(): boolean {
     const top = this.device.stagesCm.length;
