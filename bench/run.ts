@@ -4,11 +4,12 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.ts';
 import { stackDown, stackUp } from '../src/stack/stack.ts';
+import { alertLatencyCase } from './cases/alert-latency.ts';
 import { ingestCase } from './cases/ingest.ts';
 import type { BenchCase } from './lib/case.ts';
 import { type CaseResult, writeResults } from './lib/report.ts';
 
-const CASES: BenchCase[] = [ingestCase];
+const CASES: BenchCase[] = [ingestCase, alertLatencyCase];
 
 const { values } = parseArgs({
   options: { case: { type: 'string' }, quick: { type: 'boolean', default: false } },
@@ -29,7 +30,8 @@ try {
     const t0 = Date.now();
     const rows = await c.run({
       config,
-      runs: Math.max(3, Number(process.env.MACHI_BENCH_RUNS ?? 3)),
+      // Fewer than 3 runs only for a quick look; the table shows how many ran.
+      runs: Math.max(1, Number(process.env.MACHI_BENCH_RUNS ?? 3)),
       quick: values.quick,
     });
     for (const r of rows)

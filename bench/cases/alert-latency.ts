@@ -1,0 +1,199 @@
+// Alert latency: from the reading that makes a flood condition true to the retained alert on MQTT,
+// while the ingest load runs at half of machi's maximum (measured first in the same run).
+// Ten probe areas with one contact sensor each cycle dry → wet → raised → dry → cleared; the
+// latency runs from publishing the wet reading to the office receiving the retained alert. The
+// load devices (1,000, all in takeo-town, wet every other reading: a storm) keep the engine busy.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { stringify } from 'yaml';
+import { type LoadResult, runLoad } from '../../simulators/load.ts';
+import { makeLoadRegistry } from '../../simulators/load-registry.ts';
+import { demoSecret, hashSecret } from '../../src/registry/secrets.ts';
+import { topics } from '../../src/schemas/topics.ts';
+import type { BenchCase, BenchContext } from '../lib/case.ts';
+import { sleep, startMachi, stopChild, waitForPort } from '../lib/processes.ts';
+import type { CaseResult } from '../lib/report.ts';
+import { median, percentile } from '../lib/stats.ts';
+import { saturate } from './ingest.ts';
+
+const PORT = 21883;
+const TARGET_P99_MS = 1000;
+const PROBES = 10;
+const CLEAR_MS = 1000;
+
+const probeArea = (i: number) => `bench-probe-${i}`;
+const probeDevice = (i: number) => `fs-probe-${i}`;
+
+function addProbes(dir: string): void {
+  const areas = Array.from({ length: PROBES }, (_, i) => ({
+    id: probeArea(i),
+    name: { ja: `計測${i}`, en: `Probe ${i}` },
+    lat: 33.1 + i * 0.01,
+    lon: 130.1,
+  }));
+  const devices = Array.from({ length: PROBES }, (_, i) => ({
+    id: probeDevice(i),
+    kind: 'flood-sensor',
+    vendor: 'machi-json',
+    family: 'contact',
+    area: probeArea(i),
+    lat: 33.1 + i * 0.01,
+    lon: 130.1,
+    heartbeatS: 60,
+    secretHash: hashSecret(demoSecret(probeDevice(i)), 1024),
+  }));
+  writeFileSync(join(dir, 'probes.yaml'), stringify({ areas, devices }));
+}
+
+interface ActiveState {
+  alerts: unknown[];
+}
+
+/** One probe's cycles until `end`: the latency of every raise after the first (warm-up) one. */
+async function probe(i: number, office: MqttClient, end: number, latencies: number[]): Promise<void> {
+  const id = probeDevice(i);
+  const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${PORT}`, {
+    username: id,
+    password: demoSecret(id),
+    clientId: `probe-${id}`,
+    reconnectPeriod: 0,
+  });
+  const topic = topics.alertsActive(probeArea(i));
+  const next = (want: (s: ActiveState) => boolean, timeoutMs: number) =>
+    new Promise<number | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        office.off('message', onMessage);
+        resolve(undefined);
+      }, timeoutMs);
+      const onMessage = (t: string, payload: Buffer) => {
+        if (t !== topic || !want(JSON.parse(payload.toString()) as ActiveState)) return;
+        clearTimeout(timer);
+        office.off('message', onMessage);
+        resolve(performance.now());
+      };
+      office.on('message', onMessage);
+    });
+  let seq = 0;
+  const send = (wet: boolean) =>
+    device.publishAsync(
+      topics.floodReading(id),
+      JSON.stringify({ time: new Date().toISOString(), seq: seq++, wet }),
+      { qos: 1 },
+    );
+  try {
+    for (let cycle = 0; Date.now() < end; cycle++) {
+      const raised = next((s) => s.alerts.length > 0, cycle === 0 ? 60_000 : 10_000);
+      const sentAt = performance.now();
+      await send(true);
+      const at = await raised;
+      if (at === undefined) throw new Error(`probe ${id}: no alert within the timeout (cycle ${cycle})`);
+      if (cycle > 0) latencies.push(at - sentAt);
+      // Dry for longer than the clear time: the alert clears (on the next reading or tick).
+      const cleared = next((s) => s.alerts.length === 0, 10_000);
+      await send(false);
+      await sleep(CLEAR_MS + 100);
+      await send(false);
+      if ((await cleared) === undefined) throw new Error(`probe ${id}: alert did not clear (cycle ${cycle})`);
+      // Spread the probes so their conditions do not fall on the same tick.
+      await sleep(37 * i);
+    }
+  } finally {
+    await device.endAsync();
+  }
+}
+
+export const alertLatencyCase: BenchCase = {
+  name: 'alert-latency',
+  async run(ctx: BenchContext): Promise<CaseResult[]> {
+    const seconds = ctx.quick ? 40 : 120;
+    const registryDir = mkdtempSync(join(tmpdir(), 'machi-bench-alerts-'));
+    const runs: Array<{
+      maxRate: number;
+      loadRate: number;
+      load: LoadResult;
+      samples: number;
+      p50: number;
+      p99: number;
+    }> = [];
+    try {
+      const ids = makeLoadRegistry(registryDir, 1000);
+      addProbes(registryDir);
+      for (let run = 0; run < ctx.runs; run++) {
+        const max = await saturate('machi', ids, registryDir, 10);
+        const loadRate = Math.round(max.throughput / 2);
+        const prefix = `bench-alerts-${Date.now().toString(36)}`;
+        const env = {
+          MQTT_PORT: String(PORT),
+          MACHI_DEVICES_DIR: registryDir,
+          KAFKA_TOPIC_PREFIX: prefix,
+          MACHI_INFLIGHT_PER_CLIENT: '1000',
+          // No debounce: the single wet reading is what makes the condition true. (With a debounce
+          // the clock makes it true, and the engine's one-second tick raises the alert.)
+          MACHI_ALERT_DEBOUNCE_S: '0',
+          MACHI_ALERT_CLEAR_S: String(CLEAR_MS / 1000),
+        };
+        const broker = startMachi(['broker'], { ...env, HTTP_PORT: '28080' });
+        let alerts: ReturnType<typeof startMachi> | undefined;
+        try {
+          await waitForPort(PORT);
+          alerts = startMachi(['alerts'], { ...env, HTTP_PORT: '28083' });
+          await waitForPort(28083);
+          const office = await mqtt.connectAsync(`mqtt://127.0.0.1:${PORT}`, {
+            username: 'office',
+            password: ctx.config.mqtt.roles.office,
+            clientId: `bench-office-${run}`,
+          });
+          await office.subscribeAsync(
+            Array.from({ length: PROBES }, (_, i) => topics.alertsActive(probeArea(i))),
+            { qos: 1 },
+          );
+          const end = Date.now() + seconds * 1000;
+          const latencies: number[] = [];
+          const [load] = await Promise.all([
+            runLoad({
+              url: `mqtt://127.0.0.1:${PORT}`,
+              deviceIds: ids,
+              secret: demoSecret,
+              rate: loadRate,
+              durationS: seconds + 5,
+            }),
+            Promise.all(Array.from({ length: PROBES }, (_, i) => probe(i, office, end, latencies))),
+          ]);
+          await office.endAsync();
+          const r = {
+            maxRate: max.throughput,
+            loadRate,
+            load,
+            samples: latencies.length,
+            p50: percentile(latencies, 0.5),
+            p99: percentile(latencies, 0.99),
+          };
+          runs.push(r);
+          console.log(
+            `  run ${run + 1}: load ${Math.round(load.throughput)} msg/s acknowledged (target ${loadRate}, max ${Math.round(max.throughput)}), ${r.samples} alerts, p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms`,
+          );
+        } finally {
+          await stopChild(alerts);
+          await stopChild(broker);
+        }
+      }
+    } finally {
+      rmSync(registryDir, { recursive: true, force: true });
+    }
+    const p99 = median(runs.map((r) => r.p99));
+    return [
+      {
+        case: 'alert-latency',
+        metric: 'p99 reading → retained alert (ms)',
+        value: p99,
+        target: `≤ ${TARGET_P99_MS} ms at half the ingest maximum`,
+        pass: p99 <= TARGET_P99_MS,
+        context: `p50 ${median(runs.map((r) => r.p50)).toFixed(0)} ms; ${median(runs.map((r) => r.samples))} alerts per run; load ${Math.round(median(runs.map((r) => r.load.throughput)))} of max ${Math.round(median(runs.map((r) => r.maxRate)))} msg/s; ${seconds} s runs`,
+        runs: runs.length,
+        details: runs,
+      },
+    ];
+  },
+};
