@@ -5,11 +5,12 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.ts';
 import { stackDown, stackUp } from '../src/stack/stack.ts';
 import { alertLatencyCase } from './cases/alert-latency.ts';
+import { connectionsCase } from './cases/connections.ts';
 import { ingestCase } from './cases/ingest.ts';
 import type { BenchCase } from './lib/case.ts';
 import { type CaseResult, writeResults } from './lib/report.ts';
 
-const CASES: BenchCase[] = [ingestCase, alertLatencyCase];
+const CASES: BenchCase[] = [ingestCase, alertLatencyCase, connectionsCase];
 
 const { values } = parseArgs({
   options: { case: { type: 'string' }, quick: { type: 'boolean', default: false } },
