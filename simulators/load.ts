@@ -84,19 +84,32 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 
   const start = Date.now();
   const end = start + opts.durationS * 1000;
-  const inflight: Promise<void>[] = [];
   if (opts.rate > 0) {
-    // A fixed total rate: a tick every 10 ms sends its share, round-robin over the devices.
+    // A fixed total rate, round-robin over the devices: each tick sends what is due by the clock,
+    // so a late timer on a busy machine does not lower the offered rate.
     let next = 0;
-    let due = 0;
+    let outstanding = 0;
+    let drained: (() => void) | undefined;
+    const settle = () => {
+      outstanding--;
+      if (outstanding === 0) drained?.();
+    };
     while (Date.now() < end) {
-      due += opts.rate / 100;
-      while (due >= 1) {
-        inflight.push(publishOne(next));
+      const due = Math.floor(((Date.now() - start) / 1000) * opts.rate) - sent;
+      for (let k = 0; k < due; k++) {
+        outstanding++;
+        void publishOne(next).then(settle);
         next = (next + 1) % clients.length;
-        due--;
       }
       await new Promise((r) => setTimeout(r, 10));
+    }
+    if (outstanding > 0) {
+      await Promise.race([
+        new Promise<void>((r) => {
+          drained = r;
+        }),
+        new Promise((r) => setTimeout(r, 30_000)),
+      ]);
     }
   } else {
     const window = opts.window ?? 20;
@@ -109,7 +122,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       }),
     );
   }
-  await Promise.race([Promise.all(inflight), new Promise((r) => setTimeout(r, 30_000))]);
   const seconds = (Date.now() - start) / 1000;
   await Promise.all(clients.map((c) => c.endAsync(true)));
   const sorted = latencies.sort((a, b) => a - b);

@@ -3,16 +3,16 @@
 // Ten probe areas with one contact sensor each cycle dry → wet → raised → dry → cleared; the
 // latency runs from publishing the wet reading to the office receiving the retained alert. The
 // load devices (1,000, all in takeo-town, wet every other reading: a storm) keep the engine busy.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { stringify } from 'yaml';
 import { type LoadResult, runLoad } from '../../simulators/load.ts';
 import { makeLoadRegistry } from '../../simulators/load-registry.ts';
-import { demoSecret, hashSecret } from '../../src/registry/secrets.ts';
+import { demoSecret } from '../../src/registry/secrets.ts';
 import { topics } from '../../src/schemas/topics.ts';
 import type { BenchCase, BenchContext } from '../lib/case.ts';
+import { writeProbes } from '../lib/probes.ts';
 import { sleep, startMachi, stopChild, waitForPort } from '../lib/processes.ts';
 import type { CaseResult } from '../lib/report.ts';
 import { median, percentile } from '../lib/stats.ts';
@@ -33,18 +33,8 @@ function addProbes(dir: string): void {
     lat: 33.1 + i * 0.01,
     lon: 130.1,
   }));
-  const devices = Array.from({ length: PROBES }, (_, i) => ({
-    id: probeDevice(i),
-    kind: 'flood-sensor',
-    vendor: 'machi-json',
-    family: 'contact',
-    area: probeArea(i),
-    lat: 33.1 + i * 0.01,
-    lon: 130.1,
-    heartbeatS: 60,
-    secretHash: hashSecret(demoSecret(probeDevice(i)), 1024),
-  }));
-  writeFileSync(join(dir, 'probes.yaml'), stringify({ areas, devices }));
+  const probes = Array.from({ length: PROBES }, (_, i) => ({ id: probeDevice(i), area: probeArea(i) }));
+  writeProbes(dir, 'probes', probes, areas);
 }
 
 interface ActiveState {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { NODE_RED_MEASUREMENT, type NodeRedVariant, nodeRedFlows } from '../node-red/flows.ts';
+import { type InfluxQlResult, influxQl } from './influxql.ts';
 import { sleep, stopChild } from './processes.ts';
 
 export { NODE_RED_MEASUREMENT, type NodeRedVariant };
@@ -56,24 +57,6 @@ export async function ensureNodeRed(): Promise<string> {
 }
 
 // ---- InfluxDB 1.x (the peer's database, v1 API, InfluxQL) ----
-
-interface InfluxQlResult {
-  results?: { error?: string; series?: { tags?: Record<string, string>; values: unknown[][] }[] }[];
-  error?: string;
-}
-
-async function influxQl(influxUrl: string, q: string, database?: string): Promise<InfluxQlResult> {
-  const body = new URLSearchParams({ q, ...(database ? { db: database } : {}) });
-  const res = await fetch(new URL('/query', influxUrl), {
-    method: 'POST',
-    body,
-    signal: AbortSignal.timeout(60_000),
-  });
-  const json = (await res.json()) as InfluxQlResult;
-  const error = json.error ?? json.results?.find((r) => r.error)?.error;
-  if (!res.ok || error) throw new Error(`InfluxQL ${q}: ${res.status} ${error ?? ''}`);
-  return json;
-}
 
 /** CREATE DATABASE is idempotent in InfluxDB 1.x. */
 export const ensureDatabase = (influxUrl: string, database: string) =>
