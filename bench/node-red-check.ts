@@ -14,11 +14,11 @@ import { parseArgs } from 'node:util';
 import { runLoad } from '../simulators/load.ts';
 import { startBareAedes } from './cases/ingest.ts';
 import {
-  countStored,
   dropDatabase,
   ensureDatabase,
   ensureNodeRed,
   type NodeRedVariant,
+  settleStored,
   startNodeRed,
 } from './lib/node-red.ts';
 import { sleep, stopChild, waitForPort } from './lib/processes.ts';
@@ -39,7 +39,7 @@ const { values } = parseArgs({
     variants: { type: 'string', default: 'plain,batching' },
     'restart-rate': { type: 'string', default: '5000' },
     'restart-seconds': { type: 'string', default: '30' },
-    'restart-variant': { type: 'string', default: 'batching' },
+    'restart-variants': { type: 'string', default: 'batching' },
     'no-restart': { type: 'boolean', default: false },
   },
 });
@@ -54,20 +54,6 @@ interface Outcome {
   lost: number;
   settleS: number;
   errorLines: number;
-}
-
-/** Waits (bounded) until the peer has stored everything acknowledged or stops making progress. */
-async function settle(sinceMs: number, acknowledged: number): Promise<{ rows: number; distinct: number }> {
-  const deadline = Date.now() + 180_000;
-  let last = await countStored(influxUrl, DATABASE, sinceMs);
-  let unchangedSince = Date.now();
-  while (last.rows < acknowledged && Date.now() < deadline && Date.now() - unchangedSince < 15_000) {
-    await sleep(1000);
-    const now = await countStored(influxUrl, DATABASE, sinceMs);
-    if (now.rows !== last.rows) unchangedSince = Date.now();
-    last = now;
-  }
-  return last;
 }
 
 async function measure(
@@ -110,7 +96,7 @@ async function measure(
     const outageMs = await outage;
     const loadS = (Date.now() - t0) / 1000;
     const settleStart = Date.now();
-    const stored = await settle(since, load.acknowledged);
+    const stored = await settleStored(influxUrl, DATABASE, since, load.acknowledged);
     const problems = readFileSync(nodeRed.logFile, 'utf8')
       .split('\n')
       .filter((l) => /\[(error|warn)\]/.test(l) && !STARTUP_NOTICES.test(l));
@@ -166,15 +152,16 @@ try {
     }
     if (!values['no-restart']) {
       const seconds = Number(values['restart-seconds']);
-      for (const cleanSession of [true, false])
-        await measure(
-          `${values['restart-variant']} restart 5 s under ${values['restart-rate']}/s, ${cleanSession ? 'clean' : 'persistent'} session`,
-          values['restart-variant'] as NodeRedVariant,
-          cleanSession,
-          Number(values['restart-rate']),
-          seconds,
-          seconds / 3,
-        );
+      for (const variant of values['restart-variants'].split(',') as NodeRedVariant[])
+        for (const cleanSession of [true, false])
+          await measure(
+            `${variant} restart 5 s under ${values['restart-rate']}/s, ${cleanSession ? 'clean' : 'persistent'} session`,
+            variant,
+            cleanSession,
+            Number(values['restart-rate']),
+            seconds,
+            seconds / 3,
+          );
     }
   }
 } finally {

@@ -87,6 +87,29 @@ export async function countStored(
   return { rows: sum(first(rows)), distinct: sum(first(perDevice)) };
 }
 
+/**
+ * Polls countStored until `expected` rows are there or the count stops moving for `quietMs`
+ * (bounded by `timeoutMs`): what the peer ends up with once it has drained its backlog.
+ */
+export async function settleStored(
+  influxUrl: string,
+  database: string,
+  sinceMs: number,
+  expected: number,
+  { quietMs = 15_000, timeoutMs = 180_000 } = {},
+): Promise<{ rows: number; distinct: number }> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await countStored(influxUrl, database, sinceMs);
+  let movedAt = Date.now();
+  while (last.rows < expected && Date.now() < deadline && Date.now() - movedAt < quietMs) {
+    await sleep(1000);
+    const now = await countStored(influxUrl, database, sinceMs);
+    if (now.rows !== last.rows) movedAt = Date.now();
+    last = now;
+  }
+  return last;
+}
+
 // ---- the Node-RED process ----
 
 export interface NodeRedOptions {
