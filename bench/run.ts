@@ -6,11 +6,13 @@ import { loadConfig } from '../src/config/config.ts';
 import { stackDown, stackUp } from '../src/stack/stack.ts';
 import { alertLatencyCase } from './cases/alert-latency.ts';
 import { connectionsCase } from './cases/connections.ts';
+import { e2eCase } from './cases/e2e.ts';
 import { ingestCase } from './cases/ingest.ts';
+import { replayBurstCase } from './cases/replay-burst.ts';
 import type { BenchCase } from './lib/case.ts';
 import { type CaseResult, writeResults } from './lib/report.ts';
 
-const CASES: BenchCase[] = [ingestCase, alertLatencyCase, connectionsCase];
+const CASES: BenchCase[] = [ingestCase, e2eCase, alertLatencyCase, connectionsCase, replayBurstCase];
 
 const { values } = parseArgs({
   options: { case: { type: 'string' }, quick: { type: 'boolean', default: false } },
