@@ -84,7 +84,11 @@ export class BatchProducer {
 
   private async sendBatch(batch: Pending[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
-    for (const p of batch) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.message]);
+    for (const p of batch) {
+      const messages = byTopic.get(p.topic);
+      if (messages) messages.push(p.message);
+      else byTopic.set(p.topic, [p.message]);
+    }
     const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     const started = process.hrtime.bigint();
     const deadline = Date.now() + this.opts.holdTimeoutMs;
