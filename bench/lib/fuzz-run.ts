@@ -1,0 +1,499 @@
+// The fuzz run: machi's broker in its own process on the shared Kafka, a steady valid QoS 1 stream
+// from a few devices, and bad input from the generator over raw TCP sockets at the same time. Then
+// Kafka is read back and every input is checked against what it expected. Used by `npm run fuzz`
+// (bench/fuzz.ts) and, at a small scale, by tests/integration/fuzz.test.ts.
+import type { ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { Kafka, logLevel } from 'kafkajs';
+import mqtt, { type MqttClient } from 'mqtt';
+import { Rng } from '../../simulators/prng.ts';
+import { kafkaTopics } from '../../src/bus/topics.ts';
+import { type Config, loadConfig } from '../../src/config/config.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import type { Device } from '../../src/registry/schema.ts';
+import { demoSecret } from '../../src/registry/secrets.ts';
+import { DeadLetter } from '../../src/schemas/dead-letter.ts';
+import { ReadingRecord } from '../../src/schemas/readings.ts';
+import type { DeviceMessage } from '../../src/schemas/topics.ts';
+import { deviceTopic, encode, type FuzzInput, fuzzInputs, validReading } from './fuzz-inputs.ts';
+import { connectPacket, type RawReplies, readReplies } from './fuzz-packets.ts';
+import { sleep, startMachi, stopChild, waitForPort } from './processes.ts';
+
+export interface FuzzRunOptions {
+  count: number;
+  seconds: number;
+  seed: number;
+  mqttPort: number;
+  httpPort: number;
+  topicPrefix: string;
+  /** Concurrent fuzz connections. */
+  lanes?: number;
+  /** Milliseconds between two readings of one valid-stream device. */
+  validIntervalMs?: number;
+  progress?: (line: string) => void;
+}
+
+/** How one input ended, as the broker showed it on the wire. */
+interface Observed {
+  input: FuzzInput & { clientId: string };
+  replies: RawReplies;
+  /** The broker closed the connection before we did. */
+  closed: boolean;
+  loginRefused?: number;
+}
+
+export interface FuzzReport {
+  seed: number;
+  seconds: number;
+  sent: number;
+  /** Inputs by outcome (dead-lettered by reason, refused at CONNECT/SUBSCRIBE/PUBLISH, closed, ...). */
+  outcomes: Record<string, number>;
+  /** Inputs by family. */
+  families: Record<string, number>;
+  deadLetters: { records: number; byReason: Record<string, number>; brokerCounted: number };
+  valid: { sent: number; acked: number; inKafka: number; missing: number; duplicates: number };
+  fuzzAcceptedAsValid: { acked: number; inKafka: number };
+  broker: { alive: boolean; healthz: number; exit?: string };
+  violations: string[];
+}
+
+const VIOLATIONS_KEPT = 50;
+
+export async function runFuzz(opts: FuzzRunOptions): Promise<FuzzReport> {
+  const say = opts.progress ?? (() => {});
+  const config = loadConfig({
+    ...process.env,
+    KAFKA_TOPIC_PREFIX: opts.topicPrefix,
+    MQTT_PORT: String(opts.mqttPort),
+    HTTP_PORT: String(opts.httpPort),
+  });
+  const registry = [...loadRegistry(config.devicesDir).devices.values()];
+  const validDevices = pickValidDevices(registry);
+  const fuzzDevices = registry.filter((d) => !validDevices.includes(d));
+  const violations: string[] = [];
+  const violate = (what: string) => violations.push(what);
+
+  let exit: string | undefined;
+  const broker: ChildProcess = startMachi(['broker'], {
+    KAFKA_TOPIC_PREFIX: opts.topicPrefix,
+    MQTT_PORT: String(opts.mqttPort),
+    HTTP_PORT: String(opts.httpPort),
+    MACHI_LOG_LEVEL: 'error',
+  });
+  broker.once('exit', (code, signal) => {
+    exit = `exited with ${signal ?? code}`;
+  });
+  try {
+    await waitForPort(opts.mqttPort, 60_000);
+    const stream = validStream(config, validDevices, opts);
+    await stream.ready;
+    say(`valid stream: ${validDevices.length} devices; fuzzing with seed ${opts.seed}`);
+
+    const observed = await fuzz(opts, fuzzDevices, registry, config.mqtt.maxPayloadBytes, say);
+    // The valid stream must still be served after the last bad input.
+    const ackedAtEnd = stream.acked.size;
+    await sleep(2000);
+    if (stream.acked.size === ackedAtEnd) violate('the valid stream got no PUBACK after the fuzzing ended');
+    await stream.stop();
+
+    const healthz = await fetch(`http://127.0.0.1:${opts.httpPort}/healthz`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    const brokerCounted = await rejectedTotal(opts.httpPort);
+    const alive = exit === undefined && healthz === 200;
+    if (!alive) violate(`broker not alive after fuzzing: ${exit ?? `healthz ${healthz}`}`);
+
+    await sleep(1000); // NOT_AUTHORIZED dead letters are produced after the disconnect
+    const topics = kafkaTopics(opts.topicPrefix);
+    const kafka = new Kafka({
+      clientId: `${opts.topicPrefix}-check`,
+      brokers: config.kafka.brokers,
+      logLevel: logLevel.ERROR,
+    });
+    const records = await readAll(
+      kafka,
+      [...Object.values(topics.readings), topics.deadLetter],
+      opts.topicPrefix,
+    );
+    const letters = (records.get(topics.deadLetter) ?? []).map((r) => DeadLetter.parse(JSON.parse(r)));
+    const readings = Object.values(topics.readings).flatMap((t) =>
+      (records.get(t) ?? []).map((r) => ReadingRecord.parse(JSON.parse(r)).reading),
+    );
+
+    // Valid stream: every acknowledged reading is in Kafka.
+    const validIds = new Set(validDevices.map((d) => d.id));
+    const stored = readings
+      .filter((r) => validIds.has(r.deviceId))
+      .map((r) => `${r.kind}:${r.deviceId}#${r.seq}`);
+    const storedSet = new Set(stored);
+    const missing = [...stream.acked].filter((k) => !storedSet.has(k));
+    for (const k of missing.slice(0, 10)) violate(`valid reading acknowledged but not in Kafka: ${k}`);
+    if (letters.some((l) => l.clientId?.startsWith(stream.clientPrefix)))
+      violate('a valid-stream reading was dead-lettered');
+
+    const checked = checkInputs(observed, letters, readings, fuzzDevices, violate);
+    if (letters.length < brokerCounted)
+      violate(
+        `broker counted ${brokerCounted} rejects but only ${letters.length} dead letters reached Kafka`,
+      );
+
+    const byReason: Record<string, number> = {};
+    for (const l of letters) byReason[l.reason] = (byReason[l.reason] ?? 0) + 1;
+    const families: Record<string, number> = {};
+    for (const o of observed) families[o.input.family] = (families[o.input.family] ?? 0) + 1;
+    return {
+      seed: opts.seed,
+      seconds: opts.seconds,
+      sent: observed.length,
+      outcomes: checked.outcomes,
+      families,
+      deadLetters: { records: letters.length, byReason, brokerCounted },
+      valid: {
+        sent: stream.sent(),
+        acked: stream.acked.size,
+        inKafka: storedSet.size,
+        missing: missing.length,
+        duplicates: stored.length - storedSet.size,
+      },
+      fuzzAcceptedAsValid: checked.acceptedAsValid,
+      broker: { alive, healthz, exit },
+      violations: violations
+        .slice(0, VIOLATIONS_KEPT)
+        .concat(
+          violations.length > VIOLATIONS_KEPT ? [`... and ${violations.length - VIOLATIONS_KEPT} more`] : [],
+        ),
+    };
+  } finally {
+    await stopChild(broker);
+  }
+}
+
+/** One device of each vendor and kind keeps publishing valid readings; the rest are fuzzed. */
+function pickValidDevices(registry: Device[]): Device[] {
+  const chosen = new Map<string, Device>();
+  for (const d of registry) {
+    const key = `${d.kind}/${d.vendor}`;
+    if (!chosen.has(key)) chosen.set(key, d);
+  }
+  return [...chosen.values()];
+}
+
+function validStream(config: Config, devices: Device[], opts: FuzzRunOptions) {
+  const clientPrefix = `fzv${opts.seed % 1000}-`;
+  const acked = new Set<string>();
+  const outstanding: Promise<unknown>[] = [];
+  const clients: MqttClient[] = [];
+  const rng = new Rng(opts.seed ^ 0x5a5a);
+  let running = true;
+  let sent = 0;
+  let readyCount = 0;
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((r) => {
+    markReady = r;
+  });
+  const loops = devices.map(async (d, i) => {
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${config.mqtt.port}`, {
+      username: d.id,
+      password: demoSecret(d.id),
+      clientId: `${clientPrefix}${i}`,
+      clean: false,
+      reconnectPeriod: 500,
+      connectTimeout: 10_000,
+    });
+    clients.push(client);
+    if (++readyCount === devices.length) markReady();
+    // lpwa-hex carries 16-bit sequence numbers: stay below 65,536.
+    for (let seq = 0; running && seq < 65_536; seq++) {
+      const message: DeviceMessage =
+        seq % 5 === 4 ? 'heartbeat' : d.kind === 'flood-sensor' ? 'reading' : 'count';
+      const reading = validReading(rng, d, message, seq, Date.now());
+      sent++;
+      outstanding.push(
+        client.publishAsync(deviceTopic(d, message), encode(reading, d), { qos: 1 }).then(
+          () => acked.add(`${reading.kind}:${d.id}#${seq}`),
+          () => {},
+        ),
+      );
+      await sleep(opts.validIntervalMs ?? 20);
+    }
+  });
+  return {
+    clientPrefix,
+    acked,
+    ready,
+    sent: () => sent,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      await Promise.race([Promise.all(outstanding), sleep(30_000)]);
+      await Promise.all(clients.map((c) => c.endAsync()));
+    },
+  };
+}
+
+async function fuzz(
+  opts: FuzzRunOptions,
+  devices: Device[],
+  registry: Device[],
+  maxPayloadBytes: number,
+  say: (line: string) => void,
+): Promise<Observed[]> {
+  const inputs = fuzzInputs({
+    seed: opts.seed,
+    devices,
+    registry,
+    now: Date.now(),
+    maxPayloadBytes,
+    clientPrefix: `fz${opts.seed % 1000}-`,
+  });
+  const deadline = Date.now() + opts.seconds * 1000;
+  const observed: Observed[] = [];
+  let taken = 0;
+  const lane = async () => {
+    while (taken < opts.count && Date.now() < deadline) {
+      taken++;
+      const input = inputs.next().value;
+      if (!input) return;
+      observed.push(await throwAt(opts.mqttPort, input));
+      if (observed.length % 500 === 0) say(`  ${observed.length} inputs sent`);
+    }
+  };
+  await Promise.all(Array.from({ length: opts.lanes ?? 8 }, lane));
+  return observed;
+}
+
+/** How long to wait for the broker's answer, by what the input expects. */
+function waitFor(input: FuzzInput): { done: (r: RawReplies) => boolean; ms: number } {
+  switch (input.expect.kind) {
+    case 'dead-letter':
+    case 'processed':
+      return { done: (r) => r.acked.length > 0, ms: 15_000 };
+    case 'not-authorized':
+      return { done: (r) => r.acked.length > 0, ms: 5000 };
+    case 'connect-refused':
+      return { done: (r) => r.connack.length > 0, ms: 5000 };
+    case 'subscribe':
+      return { done: (r) => r.suback.length > 0, ms: 5000 };
+    case 'malformed':
+      // Mutations can leave a PUBLISH intact; its PUBACK ends the wait like any other.
+      return { done: (r) => r.acked.length > 0, ms: input.expect.mustClose ? 5000 : 1500 };
+  }
+}
+
+/** One input on its own TCP connection: log in if asked, send the bytes, see what comes back. */
+async function throwAt(port: number, input: FuzzInput & { clientId: string }): Promise<Observed> {
+  const socket: Socket = connect(port, '127.0.0.1');
+  let received = Buffer.alloc(0);
+  /** Closed by the broker (before we said goodbye). */
+  let closed = false;
+  let ending = false;
+  let wake: () => void = () => {};
+  const gone = new Promise<void>((resolve) =>
+    socket.on('close', () => {
+      if (!ending) closed = true;
+      wake();
+      resolve();
+    }),
+  );
+  socket.on('data', (chunk) => {
+    received = Buffer.concat([received, chunk]);
+    wake();
+  });
+  socket.on('error', () => {});
+  const until = async (done: (r: RawReplies) => boolean, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (!closed && !done(readReplies(received)) && Date.now() < deadline) {
+      await Promise.race([new Promise<void>((r) => (wake = r)), sleep(Math.max(0, deadline - Date.now()))]);
+    }
+  };
+  await new Promise<void>((resolve) => {
+    socket.once('connect', () => resolve());
+    socket.once('error', () => resolve());
+  });
+  const finish = async (): Promise<void> => {
+    if (!closed) {
+      ending = true;
+      socket.end(Buffer.from([0xe0, 0x00])); // DISCONNECT
+      await Promise.race([gone, sleep(1000)]);
+    }
+    socket.destroy();
+  };
+
+  if (input.login) {
+    socket.write(
+      connectPacket({ clientId: input.clientId, username: input.login, password: demoSecret(input.login) }),
+    );
+    await until((r) => r.connack.length > 0, 10_000);
+    const code = readReplies(received).connack[0];
+    if (code !== 0) {
+      await finish();
+      return { input, replies: readReplies(received), closed, loginRefused: code ?? -1 };
+    }
+    received = Buffer.alloc(0);
+  }
+  for (const p of input.packets) {
+    if (!input.trickle) socket.write(p);
+    else
+      for (let i = 0; i < p.length && !closed; i++)
+        await new Promise((r) => socket.write(p.subarray(i, i + 1), r));
+  }
+  const wait = waitFor(input);
+  await until(wait.done, wait.ms);
+  // A refused subscription must leave the connection up: give a close a moment to show.
+  if (input.expect.kind === 'subscribe' || input.expect.kind === 'connect-refused') await sleep(100);
+  const replies = readReplies(received);
+  await finish();
+  return { input, replies, closed };
+}
+
+/** Checks each input's fate against its expectation; returns outcome counts. */
+function checkInputs(
+  observed: Observed[],
+  letters: DeadLetter[],
+  readings: Array<{ deviceId: string }>,
+  fuzzDevices: Device[],
+  violate: (what: string) => void,
+) {
+  const lettersOf = new Map<string, DeadLetter[]>();
+  for (const l of letters) lettersOf.set(l.clientId ?? '', [...(lettersOf.get(l.clientId ?? '') ?? []), l]);
+  const outcomes: Record<string, number> = {};
+  const count = (o: string) => {
+    outcomes[o] = (outcomes[o] ?? 0) + 1;
+  };
+  // Acknowledged without a dead letter: must be in Kafka as a valid reading, per device.
+  const acceptedByDevice = new Map<string, number>();
+  const tag = (o: Observed) => `#${o.input.index} ${o.input.family} (${o.input.clientId})`;
+
+  for (const o of observed) {
+    const { input, replies } = o;
+    const mine = lettersOf.get(input.clientId) ?? [];
+    const acked = replies.acked.length > 0;
+    if (o.loginRefused !== undefined) {
+      violate(`${tag(o)}: the fuzzer's own login was refused (CONNACK ${o.loginRefused})`);
+      count('setup failure: login refused');
+      continue;
+    }
+    if (mine.length > 1) count('dead-lettered more than once');
+    if (acked) {
+      if (mine.length > 0) count(`dead-lettered: ${mine[0]?.reason}`);
+      else {
+        count('accepted as a valid reading');
+        if (input.login) acceptedByDevice.set(input.login, (acceptedByDevice.get(input.login) ?? 0) + 1);
+      }
+    } else if (replies.connack.length > 0 && replies.connack[0] !== 0)
+      count(`refused at CONNECT: CONNACK ${replies.connack[0]}`);
+    else if (replies.suback.includes(0x80)) count('refused at SUBSCRIBE: SUBACK 0x80');
+    else if (replies.suback.length > 0) count('subscribed (own config topic)');
+    else if (mine.length > 0 && mine[0]?.reason !== 'NOT_AUTHORIZED')
+      count(`dead-lettered: ${mine[0]?.reason}, then closed for a protocol error before the PUBACK`);
+    else if (mine.some((l) => l.reason === 'NOT_AUTHORIZED'))
+      count('refused at PUBLISH by the ACL: NOT_AUTHORIZED, dead-lettered, disconnected');
+    else if (o.closed) count('connection closed by the broker (protocol error)');
+    else count('no answer (incomplete packet, broker waiting)');
+
+    const e = input.expect;
+    switch (e.kind) {
+      case 'dead-letter': {
+        const letter = mine[0];
+        if (!acked) violate(`${tag(o)}: no PUBACK (closed: ${o.closed})`);
+        else if (!letter)
+          violate(`${tag(o)}: acknowledged but not dead-lettered (expected ${e.reasons.join('|')})`);
+        else if (!e.reasons.includes(letter.reason))
+          violate(
+            `${tag(o)}: dead-lettered as ${letter.reason} (${letter.detail}), expected ${e.reasons.join('|')}`,
+          );
+        else if (
+          input.publish &&
+          !Buffer.from(letter.payloadBase64, 'base64').equals(input.publish.payload.subarray(0, 64 * 1024))
+        )
+          violate(`${tag(o)}: the dead letter does not hold the payload as sent`);
+        break;
+      }
+      case 'processed':
+        if (!acked) violate(`${tag(o)}: no PUBACK (closed: ${o.closed})`);
+        break;
+      case 'not-authorized':
+        if (acked) violate(`${tag(o)}: a publish outside the ACL was acknowledged`);
+        else if (!o.closed) violate(`${tag(o)}: a publish outside the ACL left the connection up`);
+        else if (!e.protocolError && !mine.some((l) => l.reason === 'NOT_AUTHORIZED'))
+          violate(`${tag(o)}: refused without a NOT_AUTHORIZED dead letter`);
+        break;
+      case 'connect-refused':
+        if (replies.connack.includes(0)) violate(`${tag(o)}: a bad login was accepted`);
+        else if (!replies.connack.some((c) => c === 4 || c === 5) && !o.closed)
+          violate(`${tag(o)}: a bad login got neither a refusal nor a close`);
+        break;
+      case 'subscribe': {
+        const want = e.granted ? 1 : 0x80;
+        if (!replies.suback.includes(want))
+          violate(`${tag(o)}: SUBACK ${replies.suback.join(',')}, expected ${want}`);
+        if (o.closed) violate(`${tag(o)}: a subscription closed the connection`);
+        break;
+      }
+      case 'malformed':
+        if (!input.login && replies.connack.includes(0)) violate(`${tag(o)}: malformed CONNECT accepted`);
+        if (e.mustClose && !o.closed) violate(`${tag(o)}: the broker kept a malformed connection open`);
+    }
+  }
+
+  const fuzzIds = new Set(fuzzDevices.map((d) => d.id));
+  const inKafka = new Map<string, number>();
+  for (const r of readings)
+    if (fuzzIds.has(r.deviceId)) inKafka.set(r.deviceId, (inKafka.get(r.deviceId) ?? 0) + 1);
+  for (const [id, n] of acceptedByDevice) {
+    if ((inKafka.get(id) ?? 0) < n)
+      violate(`${id}: ${n} fuzzed inputs acknowledged as valid, ${inKafka.get(id) ?? 0} in Kafka`);
+  }
+  const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  return { outcomes, acceptedAsValid: { acked: sum(acceptedByDevice), inKafka: sum(inKafka) } };
+}
+
+/** The broker's own count of rejected messages (Prometheus text). */
+async function rejectedTotal(httpPort: number): Promise<number> {
+  const text = await fetch(`http://127.0.0.1:${httpPort}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('machi_broker_messages_rejected_total{'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+/** Every record of `topics` up to the end offsets as of now, via a consumer group of its own. */
+async function readAll(kafka: Kafka, topics: string[], prefix: string): Promise<Map<string, string[]>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const remaining = new Map<string, number>(); // topic:partition -> last offset still to read
+  for (const topic of topics) {
+    for (const p of await admin.fetchTopicOffsets(topic)) {
+      if (Number(p.high) > Number(p.low)) remaining.set(`${topic}:${p.partition}`, Number(p.high) - 1);
+    }
+  }
+  await admin.disconnect();
+  const out = new Map<string, string[]>(topics.map((t) => [t, []]));
+  if (remaining.size === 0) return out;
+  const consumer = kafka.consumer({ groupId: `${prefix}-check-${Date.now().toString(36)}` });
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  let wake: () => void = () => {};
+  const done = new Promise<void>((r) => {
+    wake = r;
+  });
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      out.get(topic)?.push(String(message.value));
+      const key = `${topic}:${partition}`;
+      if (Number(message.offset) >= (remaining.get(key) ?? Number.POSITIVE_INFINITY)) {
+        remaining.delete(key);
+        if (remaining.size === 0) wake();
+      }
+    },
+  });
+  await Promise.race([done, sleep(120_000)]);
+  await consumer.disconnect();
+  if (remaining.size > 0)
+    throw new Error(`Kafka read-back timed out; unread: ${[...remaining.keys()].join(', ')}`);
+  return out;
+}
