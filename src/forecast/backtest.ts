@@ -45,7 +45,13 @@ export interface BacktestOptions {
 
 export function backtestLocation(location: string, points: Point[], opts: BacktestOptions): HorizonResult[] {
   const stepMs = inferStep(points);
-  const model = new CongestionModel({ ...DEFAULT_MODEL, stepMs, isHoliday: opts.isHoliday, ...opts.model });
+  const model = new CongestionModel({
+    ...DEFAULT_MODEL,
+    stepMs,
+    isHoliday: opts.isHoliday,
+    horizons: HORIZONS.length,
+    ...opts.model,
+  });
   const byStep = new Map<number, Point>(points.map((p) => [Math.round(p.at.utc / stepMs), p]));
   const first = Math.round((points[0]?.at.utc ?? 0) / stepMs);
   const last = Math.round((points.at(-1)?.at.utc ?? 0) / stepMs);

@@ -15,6 +15,8 @@ export const STEP_MS = 15 * 60_000;
 const JST_MS = 9 * 3_600_000;
 /** The next 3 hours at least, and the rest of the local day. */
 const MIN_STEPS = 12;
+/** Horizons the model learns: a whole day ahead. */
+const DAY_STEPS = 86_400_000 / STEP_MS;
 
 const jst = (utc: number): Instant => ({ utc, local: utc + JST_MS });
 
@@ -71,7 +73,12 @@ export class ForecastJob {
     for (const site of this.registry.sites.values()) {
       const series = history.get(site.id);
       if (!series || series.size === 0) continue;
-      const model = new CongestionModel({ ...DEFAULT_MODEL, stepMs: STEP_MS, isHoliday: isJapaneseHoliday });
+      const model = new CongestionModel({
+        ...DEFAULT_MODEL,
+        stepMs: STEP_MS,
+        isHoliday: isJapaneseHoliday,
+        horizons: DAY_STEPS,
+      });
       const first = Math.min(...series.keys());
       for (let t = first; t <= lastComplete; t += STEP_MS) model.update(jst(t), series.get(t));
 
@@ -96,7 +103,7 @@ export class ForecastJob {
       const forecasts: CongestionMessage['next'] = [];
       for (let h = 1; h <= steps; h++) {
         const target = lastComplete + h * STEP_MS;
-        const f = model.forecast(h, jst(target), this.uplift(site.id, target), false);
+        const f = model.forecast(h, jst(target), this.uplift(site.id, target));
         if (!f) continue;
         const level = congestionLevel(f.forecast, site);
         issued.set(target, { h, forecast: f.forecast });

@@ -1,29 +1,40 @@
-// The congestion model: a robust seasonal profile by day type and time of day, times how today is
-// running against it (an exponentially smoothed log-ratio that fades with the horizon), times any
-// event uplift; 80 % intervals from the model's own recent errors per horizon. Deterministic.
-//
-//   p(d, s)   = median of the last W values seen on day type d at slot s         (profile)
-//   r_t       = ln(1 + y_t) − ln(1 + p(d_t, s_t))                                 (how today runs)
-//   L_t       = β·r_t + (1 − β)·L_{t−1}                                          (slow level, β = 0.02)
-//   ℓ_t       = α·(r_t − L_t) + (1 − α)·ℓ_{t−1}  (a missing y_t: ℓ_t = φ·ℓ_{t−1})  (fast level)
-//   ŷ_{t+h}   = u_{t+h} · (exp(ln(1 + p(d, s)_{t+h}) + L_t + φ^h·ℓ_t) − 1)        (forecast)
-//   [lo, hi]  = (1 + ŷ)·exp(q_{10%}, q_{90%} of e_h) − 1,  e_h = ln(1+y) − ln(1+ŷ_h)  (interval)
+// The congestion model: a robust seasonal profile by day type and time of day, corrected by how
+// the site is running against it right now. The correction is a linear model of the log-ratio to
+// the profile, one per horizon and hour of the day, learned online from the site's own past (a
+// pair is learned only once its target has been observed, so there is no look-ahead). Intervals
+// come from the model's own recent errors per horizon. Deterministic. Equations: README,
+// "Congestion forecast".
+import { SeasonalProfile } from './profile.ts';
+import { RidgeRegression } from './ridge.ts';
 
-export type DayType = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun' | 'holiday';
-const DAYS: DayType[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+export { type DayType, dayType } from './profile.ts';
 
 export interface ModelOptions {
   stepMs: number;
   /** Is this local date (YYYY-MM-DD) a public holiday? */
   isHoliday: (date: string) => boolean;
-  /** Smoothing of the level; fade of the level per step ahead; values kept per profile slot. */
-  alpha: number;
-  phi: number;
+  /** Values kept per day type and slot for the profile. */
   window: number;
+  /** Steps ahead with their own coefficients; further ones use the last horizon's. */
+  horizons: number;
+  /** Fading of the regression's past samples per new sample (1: never forget). */
+  forget: number;
+  /** Weight of the persistence prior in each horizon's pooled coefficients, in samples. */
+  prior: number;
+  /** Weight of the pooled coefficients as the prior of each hour of the day's, in samples. */
+  hourPrior: number;
+  /** Samples are weighted by (1 + profile)^weightPower so busy hours, where errors count, lead. */
+  weightPower: number;
 }
 
 /** Chosen on the Auckland pedestrian counts (README, "Congestion forecast"). */
-export const DEFAULT_MODEL: Omit<ModelOptions, 'stepMs' | 'isHoliday'> = { alpha: 0.6, phi: 0.8, window: 8 };
+export const DEFAULT_MODEL: Omit<ModelOptions, 'stepMs' | 'isHoliday' | 'horizons'> = {
+  window: 12,
+  forget: 0.9999,
+  prior: 20,
+  hourPrior: 50,
+  weightPower: 1,
+};
 
 /** A point in time, in UTC and in the series' local time (UTC + its offset). */
 export interface Instant {
@@ -37,13 +48,37 @@ export interface Forecast {
   upper: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+/** Log errors kept per horizon for the intervals. */
+const MAX_ERRORS = 2000;
+/** Half-life of the slow level, in days. */
+const SLOW_HALF_LIFE_DAYS = 2;
 
-function quantile(sorted: number[], q: number): number {
+/**
+ * Features of a forecast from origin t for target t + h, r being ln(1 + count) − ln(1 + profile)
+ * (0 where the count is missing, i.e. as the profile): the last three r, today so far (its counts
+ * against its profile), a slow level (half-life 2 days), r at the target's and at the origin's
+ * slot a day and a week earlier, and the profile's own change from origin to target.
+ */
+export const FEATURES = [
+  'bias',
+  'r0',
+  'r1',
+  'r2',
+  'today',
+  'slow',
+  'dayTarget',
+  'weekTarget',
+  'dayOrigin',
+  'weekOrigin',
+  'shape',
+] as const;
+const N = FEATURES.length;
+const HOURS = Array.from({ length: 24 }, (_, i) => i);
+const hourOf = (local: number) => Math.floor((((local % DAY_MS) + DAY_MS) % DAY_MS) / 3_600_000);
+
+function quantile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return 0;
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
@@ -51,45 +86,96 @@ function quantile(sorted: number[], q: number): number {
   return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (pos - lo);
 }
 
-/** Each weekday has its own shape (Friday evenings are not Monday's); holidays share one. */
-export function dayType(local: number, isHoliday: (date: string) => boolean): DayType {
-  const d = new Date(local);
-  return isHoliday(d.toISOString().slice(0, 10)) ? 'holiday' : (DAYS[d.getUTCDay()] as DayType);
+interface Pending {
+  h: number;
+  x: Float64Array;
+  /** ln(1 + profile at the target), as the forecast used it. */
+  lp: number;
+  /** The forecast log-ratio, to learn the interval from its error. */
+  zhat: number;
 }
 
-const MAX_RESIDUALS = 1000;
-const SLOW_ALPHA = 0.02;
-
 export class CongestionModel {
-  private readonly profile = new Map<string, number[]>();
-  private level = 0;
-  /** A slow level: how the whole recent period runs against the profile (fades slowly). */
+  private readonly profile: SeasonalProfile;
+  /** Per horizon: one regression pooled over the day and one per hour of the target. */
+  private readonly pooled: RidgeRegression[];
+  private readonly hourly: RidgeRegression[][];
+  private readonly coefs: Float64Array[][];
+  private readonly priors: Float64Array[];
+  /** The last MAX_ERRORS log errors per horizon (a ring) and how many have been seen. */
+  private readonly errors: Float64Array[];
+  private readonly errorCount: number[];
+  private readonly bounds: Array<[number, number]>;
+  private readonly pending = new Map<number, Pending[]>();
+  /** Log-ratios of the last week (NaN: no value), by step modulo the ring's length. */
+  private readonly ratios: Float64Array;
+  private readonly daySteps: number;
+  private readonly weekSteps: number;
+  private readonly slowRate: number;
+  private origin: number | undefined;
+  /** ln(1 + profile) at the origin, as it was before the origin's value joined the profile. */
+  private originLp = Number.NaN;
   private slow = 0;
-  private readonly residuals = new Map<number, number[]>();
-  private readonly bounds = new Map<number, [number, number]>();
-  private readonly pending = new Map<number, Array<{ h: number; yhat: number }>>();
-  private sinceBounds = 0;
+  private today = { day: Number.NaN, actual: 0, profile: 0 };
+  private sinceRefit = 0;
+  private refits = 0;
 
-  constructor(private readonly opts: ModelOptions) {}
-
-  private key(at: Instant): string {
-    const slot = Math.floor((at.local % 86_400_000) / this.opts.stepMs);
-    return `${dayType(at.local, this.opts.isHoliday)}|${slot}`;
+  constructor(private readonly opts: ModelOptions) {
+    this.profile = new SeasonalProfile(opts.stepMs, opts.window, opts.isHoliday);
+    this.daySteps = Math.round(DAY_MS / opts.stepMs);
+    this.weekSteps = Math.round(WEEK_MS / opts.stepMs);
+    this.ratios = new Float64Array(this.weekSteps + 1).fill(Number.NaN);
+    this.slowRate = 1 - 0.5 ** (1 / (SLOW_HALF_LIFE_DAYS * this.daySteps));
+    const hs = Array.from({ length: opts.horizons }, (_, i) => i + 1);
+    this.pooled = hs.map(() => new RidgeRegression(N, opts.forget));
+    this.hourly = hs.map(() => HOURS.map(() => new RidgeRegression(N, opts.forget)));
+    // Before the site's own history speaks: persistence of the last ratio, fading with the horizon.
+    this.priors = hs.map((h) => Float64Array.from(FEATURES, (f) => (f === 'r0' ? 0.8 ** h : 0)));
+    this.coefs = this.priors.map((p) => HOURS.map(() => Float64Array.from(p)));
+    this.errors = hs.map(() => new Float64Array(MAX_ERRORS));
+    this.errorCount = hs.map(() => 0);
+    this.bounds = hs.map(() => [-0.4, 0.4]);
   }
 
-  /**
-   * The profile value for an instant; with no history for its slot (a new site), the same slot on
-   * any day type, then whatever has been seen at all.
-   */
   profileAt(at: Instant): number | undefined {
-    const own = this.profile.get(this.key(at));
-    if (own?.length) return median(own);
-    const slot = this.key(at).split('|')[1];
-    const entries = [...this.profile.entries()];
-    const sameSlot = entries.filter(([k]) => k.endsWith(`|${slot}`)).flatMap(([, v]) => v);
-    if (sameSlot.length) return median(sameSlot);
-    const all = entries.flatMap(([, v]) => v);
-    return all.length ? median(all) : undefined;
+    return this.profile.at(at.local);
+  }
+
+  /** r at a step of the last week up to the origin; 0 if missing (or not yet seen). */
+  private ratioAt(step: number): number {
+    if (this.origin === undefined || step > this.origin || step <= this.origin - this.weekSteps) return 0;
+    const r = this.ratios[step % this.ratios.length] as number;
+    return Number.isNaN(r) ? 0 : r;
+  }
+
+  /** Features from the current origin for the target h steps ahead, whose profile is `p`. */
+  private features(h: number, p: number): Float64Array {
+    const t = this.origin as number;
+    const x = new Float64Array(N);
+    x[0] = 1;
+    x[1] = this.ratioAt(t);
+    x[2] = this.ratioAt(t - 1);
+    x[3] = this.ratioAt(t - 2);
+    x[4] = Math.log1p(this.today.actual) - Math.log1p(this.today.profile);
+    x[5] = this.slow;
+    x[6] = this.ratioAt(t + h - this.daySteps);
+    x[7] = this.ratioAt(t + h - this.weekSteps);
+    x[8] = this.ratioAt(t - this.daySteps);
+    x[9] = this.ratioAt(t - this.weekSteps);
+    x[10] = Number.isNaN(this.originLp) ? 0 : Math.log1p(p) - this.originLp;
+    return x;
+  }
+
+  /** Horizons past the last learned one use its coefficients and bounds. */
+  private horizonIndex(h: number): number {
+    return Math.min(Math.max(h, 1), this.opts.horizons) - 1;
+  }
+
+  private predict(h: number, hour: number, x: Float64Array): number {
+    const b = this.coefs[this.horizonIndex(h)]?.[hour] as Float64Array;
+    let z = 0;
+    for (let i = 0; i < N; i++) z += (b[i] as number) * (x[i] as number);
+    return z;
   }
 
   /** Feeds the value observed at `at` (undefined: a gap, e.g. a camera outage). */
@@ -97,58 +183,71 @@ export class CongestionModel {
     const step = Math.round(at.utc / this.opts.stepMs);
     const due = this.pending.get(step);
     this.pending.delete(step);
-    if (value === undefined || !Number.isFinite(value)) {
-      this.level *= this.opts.phi;
-      return;
+    this.origin = step;
+    const known = value !== undefined && Number.isFinite(value);
+    const p = this.profile.at(at.local);
+    this.originLp = p === undefined ? Number.NaN : Math.log1p(p);
+    const day = Math.floor(at.local / DAY_MS);
+    if (day !== this.today.day) this.today = { day, actual: 0, profile: 0 };
+    let r = Number.NaN;
+    if (known && p !== undefined) {
+      const ly = Math.log1p(value);
+      r = ly - this.originLp;
+      this.learn(due ?? [], ly, hourOf(at.local));
+      this.slow += this.slowRate * (r - this.slow);
+      this.today.actual += value;
+      this.today.profile += p;
     }
-    for (const { h, yhat } of due ?? []) {
-      const list = this.residuals.get(h) ?? [];
-      list.push(Math.log1p(value) - Math.log1p(yhat));
-      if (list.length > MAX_RESIDUALS) list.shift();
-      this.residuals.set(h, list);
-    }
-    if (++this.sinceBounds >= 24) this.refreshBounds();
-    const p = this.profileAt(at);
-    if (p !== undefined) {
-      const r = Math.log1p(value) - Math.log1p(p);
-      this.slow = SLOW_ALPHA * r + (1 - SLOW_ALPHA) * this.slow;
-      this.level = this.opts.alpha * (r - this.slow) + (1 - this.opts.alpha) * this.level;
-    }
-    const k = this.key(at);
-    const values = this.profile.get(k) ?? [];
-    values.push(value);
-    if (values.length > this.opts.window) values.shift();
-    this.profile.set(k, values);
-  }
-
-  private refreshBounds(): void {
-    this.sinceBounds = 0;
-    for (const [h, list] of this.residuals) {
-      const sorted = [...list].sort((a, b) => a - b);
-      this.bounds.set(h, [quantile(sorted, 0.1), quantile(sorted, 0.9)]);
+    this.ratios[step % this.ratios.length] = r;
+    if (known) this.profile.add(at.local, value);
+    if (++this.sinceRefit >= this.daySteps) this.refit();
+    // What each horizon forecasts from here, to learn from once the target is observed.
+    for (let h = 1; h <= this.opts.horizons; h++) {
+      const local = at.local + h * this.opts.stepMs;
+      const target = this.profile.at(local);
+      if (target === undefined) continue;
+      const x = this.features(h, target);
+      const list = this.pending.get(step + h) ?? [];
+      list.push({ h, x, lp: Math.log1p(target), zhat: this.predict(h, hourOf(local), x) });
+      this.pending.set(step + h, list);
     }
   }
 
-  /**
-   * Forecast `h` steps ahead for `target`. With `track`, the forecast's error is learned once the
-   * actual value arrives (for the intervals).
-   */
-  forecast(h: number, target: Instant, uplift = 1, track = true): Forecast | undefined {
-    const p = this.profileAt(target);
-    if (p === undefined) return undefined;
-    const yhat = Math.max(
-      0,
-      uplift * Math.expm1(Math.log1p(p) + this.slow + this.opts.phi ** h * this.level),
-    );
-    if (track) {
-      const step = Math.round(target.utc / this.opts.stepMs);
-      this.pending.set(step, [...(this.pending.get(step) ?? []), { h, yhat }]);
+  /** The forecasts made for this step meet its observed value `ly` = ln(1 + y). */
+  private learn(due: Pending[], ly: number, hour: number): void {
+    for (const { h, x, lp, zhat } of due) {
+      const z = ly - lp;
+      const w = Math.exp(this.opts.weightPower * lp);
+      this.pooled[h - 1]?.add(x, z, w);
+      this.hourly[h - 1]?.[hour]?.add(x, z, w);
+      const n = this.errorCount[h - 1] as number;
+      (this.errors[h - 1] as Float64Array)[n % MAX_ERRORS] = z - zhat;
+      this.errorCount[h - 1] = n + 1;
     }
-    const [qlo, qhi] = this.bounds.get(h) ?? [-0.4, 0.4];
-    return {
-      forecast: yhat,
-      lower: Math.max(0, Math.expm1(Math.log1p(yhat) + qlo)),
-      upper: Math.max(0, Math.expm1(Math.log1p(yhat) + qhi)),
-    };
+  }
+
+  /** Once a day new coefficients, once a week new interval bounds, from what has been observed. */
+  private refit(): void {
+    this.sinceRefit = 0;
+    const bounds = this.refits++ % 7 === 0;
+    for (let i = 0; i < this.opts.horizons; i++) {
+      const pooled = this.pooled[i]?.solve(this.priors[i] as Float64Array, this.opts.prior) as Float64Array;
+      this.coefs[i] = (this.hourly[i] as RidgeRegression[]).map((r) => r.solve(pooled, this.opts.hourPrior));
+      const n = Math.min(this.errorCount[i] as number, MAX_ERRORS);
+      if (!bounds) continue;
+      const sorted = (this.errors[i] as Float64Array).slice(0, n).sort();
+      // The interval always holds the forecast itself, even when recent errors lean one way.
+      if (n >= 50) this.bounds[i] = [Math.min(0, quantile(sorted, 0.1)), Math.max(0, quantile(sorted, 0.9))];
+    }
+  }
+
+  /** Forecast `h` steps after the last value fed, for `target`, times an event uplift. */
+  forecast(h: number, target: Instant, uplift = 1): Forecast | undefined {
+    const p = this.profile.at(target.local);
+    if (p === undefined || this.origin === undefined) return undefined;
+    const lyhat = Math.log1p(p) + this.predict(h, hourOf(target.local), this.features(h, p));
+    const [qlo, qhi] = this.bounds[this.horizonIndex(h)] as [number, number];
+    const scale = (q: number) => Math.max(0, uplift * Math.expm1(lyhat + q));
+    return { forecast: scale(0), lower: scale(qlo), upper: scale(qhi) };
   }
 }

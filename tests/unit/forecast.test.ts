@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { backtestLocation, type Prediction } from '../../src/forecast/backtest.ts';
 import { congestionLevel } from '../../src/forecast/levels.ts';
 import { CongestionModel, DEFAULT_MODEL } from '../../src/forecast/model.ts';
+import { SeasonalProfile, trimmedMean } from '../../src/forecast/profile.ts';
+import { RidgeRegression, solveSpd } from '../../src/forecast/ridge.ts';
 import { type Point, parseInstant, readCountsCsv } from '../../src/forecast/series.ts';
 
 const HOUR = 3_600_000;
@@ -61,7 +63,8 @@ describe('no look-ahead', () => {
 });
 
 describe('model', () => {
-  const model = () => new CongestionModel({ ...DEFAULT_MODEL, stepMs: HOUR, isHoliday: noHolidays });
+  const model = () =>
+    new CongestionModel({ ...DEFAULT_MODEL, stepMs: HOUR, isHoliday: noHolidays, horizons: 3 });
   const at = (utc: number) => ({ utc, local: utc + 9 * HOUR });
 
   it('keeps its profile through a sensor outage (a gap is not a zero)', () => {
@@ -69,29 +72,31 @@ describe('model', () => {
     for (let i = 0; i < 8 * 168; i++) m.update(at(T0 + i * HOUR), shape(T0 + i * HOUR));
     for (let i = 8 * 168; i < 9 * 168; i++) m.update(at(T0 + i * HOUR), undefined);
     const target = T0 + 9 * 168 * HOUR + 12 * HOUR;
-    expect(m.forecast(1, at(target), 1, false)?.forecast).toBeCloseTo(shape(target), 0);
+    expect(m.forecast(1, at(target))?.forecast).toBeCloseTo(shape(target), 0);
   });
 
-  it('follows a day running above its profile, less so further ahead', () => {
+  it('before its own history speaks, follows the last ratio with the prior persistence 0.8^h', () => {
+    // A week of a constant 99 teaches nothing (every ratio is 0), so the prior coefficients hold:
+    // ln(1 + ŷ_h) = ln(1 + 99) + 0.8^h · ln((1 + 399) / (1 + 99)), i.e. ŷ_h = 100 · 4^(0.8^h) − 1.
     const m = model();
-    for (let i = 0; i < 8 * 168 + 10; i++) {
-      const t = T0 + i * HOUR;
-      m.update(at(t), i >= 8 * 168 ? shape(t) * 2 : shape(t));
+    for (let i = 0; i < 168; i++) m.update(at(T0 + i * HOUR), 99);
+    m.update(at(T0 + 168 * HOUR), 399);
+    const cases: Array<[number, number]> = [
+      [1, 100 * 4 ** 0.8 - 1], // 302.1
+      [2, 100 * 4 ** 0.64 - 1], // 241.8
+      [3, 100 * 4 ** 0.512 - 1], // 202.2
+    ];
+    for (const [h, want] of cases) {
+      expect(m.forecast(h, at(T0 + (168 + h) * HOUR))?.forecast).toBeCloseTo(want, 6);
     }
-    const next = T0 + (8 * 168 + 10) * HOUR;
-    const h1 = (m.forecast(1, at(next), 1, false)?.forecast ?? 0) / shape(next);
-    const h3 = (m.forecast(3, at(next + 2 * HOUR), 1, false)?.forecast ?? 0) / shape(next + 2 * HOUR);
-    expect(h1).toBeGreaterThan(1.4);
-    expect(h3).toBeLessThan(h1);
-    expect(h3).toBeGreaterThan(1);
   });
 
   it('applies an event uplift', () => {
     const m = model();
     for (let i = 0; i < 8 * 168; i++) m.update(at(T0 + i * HOUR), shape(T0 + i * HOUR));
     const t = T0 + 8 * 168 * HOUR + 12 * HOUR;
-    const base = m.forecast(1, at(t), 1, false)?.forecast ?? 0;
-    expect(m.forecast(1, at(t), 1.8, false)?.forecast).toBeCloseTo(base * 1.8, 5);
+    const base = m.forecast(1, at(t))?.forecast ?? 0;
+    expect(m.forecast(1, at(t), 1.8)?.forecast).toBeCloseTo(base * 1.8, 5);
   });
 });
 
@@ -123,5 +128,138 @@ describe('levels and input', () => {
     ];
     expect(after.utc - before.utc).toBe(HOUR);
     expect(after.local).toBe(before.local);
+  });
+});
+
+describe('linear algebra', () => {
+  it('solves symmetric positive-definite systems by Cholesky (hand-checked)', () => {
+    const cases: Array<{ a: number[]; b: number[]; x: number[] }> = [
+      { a: [4, 2, 2, 3], b: [2, 1], x: [0.5, 0] },
+      // L = [[2,0,0],[6,1,0],[-8,5,3]], x = (1, 2, 3): b = A·x.
+      { a: [4, 12, -16, 12, 37, -43, -16, -43, 98], b: [-20, -43, 192], x: [1, 2, 3] },
+    ];
+    for (const { a, b, x } of cases) {
+      const got = solveSpd(Float64Array.from(a), Float64Array.from(b), b.length);
+      expect([...got].map((v) => v.toFixed(10))).toEqual(x.map((v) => v.toFixed(10)));
+    }
+    expect(() => solveSpd(Float64Array.from([1, 2, 2, 1]), Float64Array.from([1, 1]), 2)).toThrow(/positive/);
+  });
+
+  it('ridge regression: exact fit, shrinkage to the prior, forgetting (hand-checked)', () => {
+    const line = new RidgeRegression(2, 1);
+    for (const x of [0, 1, 2, 3]) line.add([1, x], 2 + 3 * x, 1);
+    const [b0, b1] = line.solve([0, 0], 1e-9);
+    expect(b0).toBeCloseTo(2, 6);
+    expect(b1).toBeCloseTo(3, 6);
+
+    const cases: Array<{
+      forget: number;
+      samples: Array<[number, number]>;
+      prior: number;
+      strength: number;
+      want: number;
+    }> = [
+      // No data: the prior.
+      { forget: 1, samples: [], prior: 0.7, strength: 5, want: 0.7 },
+      // z = 1, 3 (weights 1): λ = 2 · 2/2 = 2, β = (1 + 3 + 2·0) / (2 + 2) = 1.
+      {
+        forget: 1,
+        samples: [
+          [1, 1],
+          [3, 1],
+        ],
+        prior: 0,
+        strength: 2,
+        want: 1,
+      },
+      // Weight 3 on z = 3: β = (1 + 9) / 4 = 2.5.
+      {
+        forget: 1,
+        samples: [
+          [1, 1],
+          [3, 3],
+        ],
+        prior: 0,
+        strength: 0,
+        want: 2.5,
+      },
+      // Forgetting 0.5: the old z = 0 counts half, β = 4 / 1.5.
+      {
+        forget: 0.5,
+        samples: [
+          [0, 1],
+          [4, 1],
+        ],
+        prior: 0,
+        strength: 0,
+        want: 4 / 1.5,
+      },
+    ];
+    for (const { forget, samples, prior, strength, want } of cases) {
+      const r = new RidgeRegression(1, forget);
+      for (const [z, w] of samples) r.add([1], z, w);
+      expect(r.solve([prior], strength)[0]).toBeCloseTo(want, 10);
+    }
+  });
+});
+
+describe('profile', () => {
+  it('trimmed mean drops ⌊n·share⌋ values at each end', () => {
+    const cases: Array<[number[], number, number]> = [
+      [[1, 2, 3, 4, 100], 0.1, 22],
+      [[1, 2, 3, 4, 100], 0.25, 3],
+      [[1000, 2, 3, 4, 5, 6, 7, 8, 9, 1], 0.1, 5.5],
+      [[7], 0.1, 7],
+    ];
+    for (const [xs, share, want] of cases) expect(trimmedMean(xs, share)).toBeCloseTo(want, 10);
+  });
+
+  it('keeps day types apart, skips gaps, forgets old weeks, and lends Sunday to a first holiday', () => {
+    const holiday = '2026-01-12'; // a Monday
+    const p = new SeasonalProfile(HOUR, 2, (d) => d === holiday);
+    const local = (day: number, hour: number) => T0 + 9 * HOUR + day * 24 * HOUR + hour * HOUR;
+    // Mondays at 10:00: 10, then 20, 30 (window 2: 10 is forgotten); Sundays 5; a Tuesday gap.
+    p.add(local(0, 10), 10);
+    p.add(local(6, 10), 5);
+    p.add(local(7, 10), 999); // the holiday: its own day type
+    p.add(local(14, 10), 20);
+    p.add(local(21, 10), 30);
+    const cases: Array<[string, number, number | undefined]> = [
+      ['Monday', local(28, 10), 25],
+      ['Sunday', local(13, 10), 5],
+      ['holiday', local(7, 10), 999],
+      ['Tuesday, never seen: the same slot on any day', local(1, 10), (5 + 999 + 20 + 30) / 4],
+    ];
+    for (const [, at, want] of cases) expect(p.at(at)).toBeCloseTo(want as number, 10);
+    const firstHoliday = new SeasonalProfile(HOUR, 2, (d) => d === holiday);
+    firstHoliday.add(local(6, 10), 5);
+    firstHoliday.add(local(0, 10), 50);
+    expect(firstHoliday.at(local(7, 10))).toBe(5);
+    expect(firstHoliday.at(local(7, 11))).toBe(27.5); // nothing at 11:00: all that was seen
+  });
+});
+
+describe('model learns how a day runs', () => {
+  it('a day running 1.5× its profile is forecast at about 1.5× after a few hours', () => {
+    const m = new CongestionModel({ ...DEFAULT_MODEL, stepMs: HOUR, isHoliday: noHolidays, horizons: 3 });
+    const at = (utc: number) => ({ utc, local: utc + 9 * HOUR });
+    // Each day runs at a level of its own (a 5-day cycle, so no weekday owns one).
+    const levels = [0.6, 1.4, 1.0, 0.8, 1.2];
+    const day = (i: number) => Math.floor(i / 24);
+    const total = 20 * 168;
+    // The test day (1.5×) is fed up to the hour before its busiest (T0 is 15:00 UTC; shape peaks at 12:00 UTC).
+    for (let i = 0; i < total + 20; i++) {
+      const t = T0 + i * HOUR;
+      const level = i >= total ? 1.5 : (levels[day(i) % 5] as number);
+      m.update(at(t), shape(t) * level);
+    }
+    const target = T0 + (total + 20) * HOUR;
+    const f = m.forecast(1, at(target));
+    const profile = m.profileAt(at(target)) ?? 0;
+    expect((f?.forecast ?? 0) / shape(target)).toBeGreaterThan(1.4);
+    expect((f?.forecast ?? 0) / shape(target)).toBeLessThan(1.6);
+    expect(profile / shape(target)).toBeLessThan(1.2);
+    expect(f?.lower).toBeLessThan(f?.forecast ?? 0);
+    expect(f?.upper).toBeGreaterThan(f?.forecast ?? 0);
   });
 });

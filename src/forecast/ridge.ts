@@ -1,0 +1,88 @@
+// Online weighted ridge regression with forgetting: the sufficient statistics X'WX and X'Wz are
+// kept (old samples fade by `forget` per sample), and the coefficients are shrunk towards a prior
+// so a site with little history gets sensible ones. Small dense systems (a handful of features).
+
+const MIN_SPREAD = 0.1;
+
+export class RidgeRegression {
+  private readonly xtx: Float64Array;
+  private readonly xtz: Float64Array;
+  /** Effective (faded) sum of weights and number of samples. */
+  private weight = 0;
+  private count = 0;
+
+  constructor(
+    readonly size: number,
+    private readonly forget: number,
+  ) {
+    this.xtx = new Float64Array(size * size);
+    this.xtz = new Float64Array(size);
+  }
+
+  add(x: ArrayLike<number>, z: number, w: number): void {
+    const n = this.size;
+    const f = this.forget;
+    for (let i = 0; i < n; i++) {
+      const wxi = w * (x[i] as number);
+      this.xtz[i] = f * (this.xtz[i] as number) + wxi * z;
+      for (let j = i; j < n; j++)
+        this.xtx[i * n + j] = f * (this.xtx[i * n + j] as number) + wxi * (x[j] as number);
+    }
+    this.weight = f * this.weight + w;
+    this.count = f * this.count + 1;
+  }
+
+  /**
+   * argmin Σ w (z − x·β)² + Σᵢ λᵢ (βᵢ − priorᵢ)², with λᵢ = `strength` · (X'WX)ᵢᵢ / samples: the
+   * prior of each coefficient weighs as much as `strength` average samples of its feature, so
+   * the data outweigh it once there are many more samples than `strength`.
+   */
+  solve(prior: ArrayLike<number>, strength: number): Float64Array {
+    const n = this.size;
+    const scale = this.count > 0 ? strength / this.count : 0;
+    // A feature that barely varies (or has not been seen) counts as varying by ±0.1, so it keeps
+    // its prior instead of getting a wild coefficient from rounding noise.
+    const floor = MIN_SPREAD ** 2 * this.weight;
+    const lambda = (i: number) =>
+      this.count > 0 ? scale * Math.max(this.xtx[i * n + i] as number, floor) : 1;
+    const a = new Float64Array(n * n);
+    const b = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      b[i] = (this.xtz[i] as number) + lambda(i) * (prior[i] as number);
+      for (let j = i; j < n; j++) {
+        const v = (this.xtx[i * n + j] as number) + (i === j ? lambda(i) : 0);
+        a[i * n + j] = v;
+        a[j * n + i] = v;
+      }
+    }
+    return solveSpd(a, b, n);
+  }
+}
+
+/** Solves A β = b for a symmetric positive-definite A (row-major n×n) by Cholesky. */
+export function solveSpd(a: Float64Array, b: Float64Array, n: number): Float64Array {
+  const l = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * n + j] as number;
+      for (let k = 0; k < j; k++) s -= (l[i * n + k] as number) * (l[j * n + k] as number);
+      if (i === j) {
+        if (!(s > 0)) throw new Error('solveSpd: matrix is not positive definite');
+        l[i * n + i] = Math.sqrt(s);
+      } else l[i * n + j] = s / (l[j * n + j] as number);
+    }
+  }
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = b[i] as number;
+    for (let k = 0; k < i; k++) s -= (l[i * n + k] as number) * (y[k] as number);
+    y[i] = s / (l[i * n + i] as number);
+  }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i] as number;
+    for (let k = i + 1; k < n; k++) s -= (l[k * n + i] as number) * (x[k] as number);
+    x[i] = s / (l[i * n + i] as number);
+  }
+  return x;
+}
