@@ -110,6 +110,35 @@ export async function settleStored(
   return last;
 }
 
+/**
+ * The plain flow opens a connection per point: past its limit it leaves tens of thousands of
+ * loopback sockets to InfluxDB in TIME_WAIT, and anything else connecting to InfluxDB fails with
+ * EADDRNOTAVAIL until they expire. Waits (bounded) until fewer than `max` remain (Linux).
+ */
+export async function waitInfluxSocketsSettled(
+  influxUrl: string,
+  { max = 2000, timeoutMs = 120_000 } = {},
+): Promise<number> {
+  const port = Number(new URL(influxUrl).port || 8086)
+    .toString(16)
+    .toUpperCase()
+    .padStart(4, '0');
+  const TIME_WAIT = '06';
+  const count = () =>
+    readFileSync('/proc/net/tcp', 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f[3] === TIME_WAIT && (f[1]?.endsWith(`:${port}`) || f[2]?.endsWith(`:${port}`))).length;
+  const deadline = Date.now() + timeoutMs;
+  let n = count();
+  while (n >= max && Date.now() < deadline) {
+    await sleep(2000);
+    n = count();
+  }
+  return n;
+}
+
 // ---- the Node-RED process ----
 
 export interface NodeRedOptions {
