@@ -103,7 +103,10 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
       aedes.on('clientError', (client: Client, err: Error) =>
         log.debug({ clientId: client.id, err: err.message }, 'client error'),
       );
-      listeners = await openListeners(aedes, config, runtime.http);
+      listeners = await openListeners(aedes, config, runtime.http, (declaredBytes) => {
+        metrics.disconnects.inc({ reason: 'PACKET_TOO_LARGE' });
+        log.warn({ declaredBytes, reason: 'PACKET_TOO_LARGE' }, 'oversized MQTT packet refused');
+      });
       runtime.local.mqttPort = listeners.mqttPort;
       runtime.readiness.kafka = kafkaReachable;
       log.info(

@@ -1,11 +1,13 @@
 // MQTT listeners: TCP, optional TLS, and WebSocket at /mqtt on machi's HTTP server (for browsers).
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer as createTcpServer, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Aedes } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Config } from '../config/config.ts';
 import type { HttpApp } from '../web/http.ts';
+import { guardPacketSize, maxPacketBytes } from './packet-guard.ts';
 
 export const WEBSOCKET_PATH = '/mqtt';
 
@@ -30,9 +32,19 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-export async function openListeners(aedes: Aedes, config: Config, http: HttpApp): Promise<Listeners> {
+export async function openListeners(
+  aedes: Aedes,
+  config: Config,
+  http: HttpApp,
+  onOversized: (declaredBytes: number) => void,
+): Promise<Listeners> {
+  const limit = maxPacketBytes(config.mqtt.maxPayloadBytes);
+  const accept = (stream: Duplex, req?: unknown) => {
+    aedes.handle(stream as never, req as never);
+    guardPacketSize(stream, limit, onOversized);
+  };
   const servers: Server[] = [];
-  const tcp = createTcpServer(aedes.handle);
+  const tcp = createTcpServer(accept);
   servers.push(tcp);
   const mqttPort = await listen(tcp, config.mqtt.port, config.mqtt.host);
 
@@ -41,7 +53,7 @@ export async function openListeners(aedes: Aedes, config: Config, http: HttpApp)
   if (tls) {
     const secure = createTlsServer(
       { cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) },
-      aedes.handle,
+      accept,
     );
     servers.push(secure);
     tlsPort = await listen(secure, tls.port, config.mqtt.host);
@@ -50,7 +62,7 @@ export async function openListeners(aedes: Aedes, config: Config, http: HttpApp)
   const wss = new WebSocketServer({ noServer: true });
   http.upgrade(WEBSOCKET_PATH, (req, socket, head) => {
     wss.handleUpgrade(req, socket, head, (ws) => {
-      aedes.handle(createWebSocketStream(ws) as never, req);
+      accept(createWebSocketStream(ws), req);
     });
   });
 
