@@ -46,6 +46,8 @@ function print(r: FuzzReport): void {
   console.log(
     `fuzzed but valid: acknowledged ${r.fuzzAcceptedAsValid.acked}, in Kafka ${r.fuzzAcceptedAsValid.inKafka}`,
   );
+  console.log(`broker's own counters: disconnects by reason\n${rows(r.broker.disconnects)}`);
+  console.log(`refused logins by reason\n${rows(r.broker.authFailures)}`);
   console.log(
     `broker: ${r.broker.alive ? 'alive' : 'DOWN'} (healthz ${r.broker.healthz}${r.broker.exit ? `, ${r.broker.exit}` : ''})`,
   );

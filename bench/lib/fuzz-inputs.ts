@@ -5,6 +5,7 @@
 
 import { Rng } from '../../simulators/prng.ts';
 import { adapterFor } from '../../src/adapters/index.ts';
+import { maxPacketBytes } from '../../src/broker/packet-guard.ts';
 import type { Device } from '../../src/registry/schema.ts';
 import type { CanonicalReading } from '../../src/schemas/readings.ts';
 import type { ReasonCode } from '../../src/schemas/reasons.ts';
@@ -26,7 +27,11 @@ export type Expectation =
   /** SUBACK 0x80 (or the grant when allowed), and the connection stays up. */
   | { kind: 'subscribe'; granted: boolean }
   /** Nothing accepted; `mustClose`: the broker must drop the connection. Any PUBACK must be accounted for. */
-  | { kind: 'malformed'; mustClose: boolean };
+  | { kind: 'malformed'; mustClose: boolean }
+  /** A packet above the broker's wire limit: the connection is dropped as its header arrives. */
+  | { kind: 'packet-too-large' }
+  /** A last will the broker publishes when the connection drops: dead-lettered with one of these. */
+  | { kind: 'will'; reasons: readonly ReasonCode[] };
 
 export interface FuzzInput {
   index: number;
@@ -39,6 +44,8 @@ export interface FuzzInput {
   publish?: { topic: string; payload: Buffer };
   /** Write one byte at a time. */
   trickle?: boolean;
+  /** Log in with this last will, then drop the connection without DISCONNECT. */
+  will?: { topic: string; payload: Buffer };
 }
 
 export interface FuzzContext {
@@ -312,14 +319,13 @@ const PAYLOAD_FAMILIES: Record<string, (own: Own) => PayloadCase> = {
     expect: { kind: 'processed' },
   }),
   oversized: ({ rng, ctx }) => {
-    const size =
-      rng.next() < 0.1
-        ? int(rng, 1 << 20, 2 << 20)
-        : ctx.maxPayloadBytes + int(rng, 1, 4 * ctx.maxPayloadBytes);
-    return {
-      payload: Buffer.alloc(size, pick(rng, ['x', '{', '7', '\u00ff'])),
-      expect: dead('PAYLOAD_TOO_LARGE'),
-    };
+    // Above the wire limit the connection is dropped unread; below it the payload is dead-lettered.
+    const limit = maxPacketBytes(ctx.maxPayloadBytes);
+    const [size, expect]: [number, Expectation] =
+      rng.next() < 0.15
+        ? [int(rng, limit + 1, 2 * limit), { kind: 'packet-too-large' }]
+        : [int(rng, ctx.maxPayloadBytes + 1, limit - 128 * 1024), dead('PAYLOAD_TOO_LARGE')];
+    return { payload: Buffer.alloc(size, pick(rng, ['x', '{', '7', '\u00ff'])), expect };
   },
   'invalid-utf8': ({ rng, valid }) => {
     const at = int(rng, 0, valid.length);
@@ -550,6 +556,39 @@ function notAuthorizedCase(ctx: FuzzContext, family: string): Draft {
   };
 }
 
+/** A last will outside the ACL, or with a bad payload on the device's own topic. */
+function willCase(ctx: FuzzContext, family: string): Draft {
+  const { rng } = ctx;
+  if (rng.next() < 0.5) {
+    const { login, publish } = notAuthorizedCase(
+      ctx,
+      pick(rng, ['foreign-topic', 'unknown-device-topic', 'odd-topic']),
+    );
+    if (publish && !protocolRefused(publish.topic) && !publish.topic.includes('\u0000'))
+      return {
+        family,
+        login,
+        packets: [],
+        will: publish,
+        expect: { kind: 'will', reasons: ['NOT_AUTHORIZED'] },
+      };
+  }
+  for (;;) {
+    const made = ownTopicCase(
+      ctx,
+      pick(rng, ['wrong-type', 'nan-string', 'huge-number', 'invalid-utf8', 'empty']),
+    );
+    if (made.expect.kind === 'dead-letter' && made.publish)
+      return {
+        family,
+        login: made.login,
+        packets: [],
+        will: made.publish,
+        expect: { kind: 'will', reasons: made.expect.reasons },
+      };
+  }
+}
+
 // ---- logins and subscriptions that must be refused ----
 
 function connectCase(ctx: FuzzContext, family: string, clientId: string): Draft {
@@ -669,7 +708,7 @@ function malformedCase(ctx: FuzzContext, family: string, clientId: string): Draf
     case 'bad-remaining-length':
       return malformed(true, [Buffer.from([pick(rng, [0x10, 0x30, 0x82]), 0xff, 0xff, 0xff, 0xff, 0x7f])]);
     case 'huge-remaining-length':
-      return malformed(false, [Buffer.from([0x30, 0xff, 0xff, 0xff, 0x7f]), randomBytes(rng, 16)]);
+      return malformed(true, [Buffer.from([0x30, 0xff, 0xff, 0xff, 0x7f]), randomBytes(rng, 16)]);
     case 'publish-before-connect':
       return malformed(true, [publishPacket({ topic, payload: valid, qos: 1 })]);
     case 'reserved-packet-type':
@@ -751,6 +790,7 @@ export const FAMILIES: ReadonlyArray<readonly [string, number, Maker]> = [
   ['anonymous', 1, connectCase],
   ['odd-username', 2, connectCase],
   ['subscribe', 4, subscribeCase],
+  ['last-will', 2, willCase],
   ['garbage', 3, malformedCase],
   ['bad-protocol', 1, malformedCase],
   ['reserved-connect-flag', 1, malformedCase],

@@ -32,14 +32,18 @@ export function connectPacket(opts: {
   protocolName?: string;
   level?: number;
   flags?: number;
+  /** A last will, QoS 1: published by the broker if the connection drops without DISCONNECT. */
+  will?: { topic: string; payload: Buffer };
 }): Buffer {
   let flags = 0x02; // clean session
   if (opts.username !== undefined) flags |= 0x80;
   if (opts.password !== undefined) flags |= 0x40;
+  if (opts.will) flags |= 0x04 | 0x08;
   const body = Buffer.concat([
     lengthPrefixed(opts.protocolName ?? 'MQTT'),
     Buffer.from([opts.level ?? 4, opts.flags ?? flags, 0, 30]), // keep-alive 30 s
     lengthPrefixed(opts.clientId),
+    ...(opts.will ? [lengthPrefixed(opts.will.topic), lengthPrefixed(opts.will.payload)] : []),
     ...(opts.username !== undefined ? [lengthPrefixed(opts.username)] : []),
     ...(opts.password !== undefined ? [lengthPrefixed(opts.password)] : []),
   ]);

@@ -53,7 +53,14 @@ export interface FuzzReport {
   deadLetters: { records: number; byReason: Record<string, number>; brokerCounted: number };
   valid: { sent: number; acked: number; inKafka: number; missing: number; duplicates: number };
   fuzzAcceptedAsValid: { acked: number; inKafka: number };
-  broker: { alive: boolean; healthz: number; exit?: string };
+  broker: {
+    alive: boolean;
+    healthz: number;
+    exit?: string;
+    /** The broker's own counters, by reason. */
+    disconnects: Record<string, number>;
+    authFailures: Record<string, number>;
+  };
   violations: string[];
 }
 
@@ -100,7 +107,7 @@ export async function runFuzz(opts: FuzzRunOptions): Promise<FuzzReport> {
       (r) => r.status,
       () => 0,
     );
-    const brokerCounted = await rejectedTotal(opts.httpPort);
+    const counts = await brokerCounts(opts.httpPort);
     const alive = exit === undefined && healthz === 200;
     if (!alive) violate(`broker not alive after fuzzing: ${exit ?? `healthz ${healthz}`}`);
 
@@ -133,9 +140,14 @@ export async function runFuzz(opts: FuzzRunOptions): Promise<FuzzReport> {
       violate('a valid-stream reading was dead-lettered');
 
     const checked = checkInputs(observed, letters, readings, fuzzDevices, violate);
-    if (letters.length < brokerCounted)
+    if (letters.length < counts.rejected)
       violate(
-        `broker counted ${brokerCounted} rejects but only ${letters.length} dead letters reached Kafka`,
+        `broker counted ${counts.rejected} rejects but only ${letters.length} dead letters reached Kafka`,
+      );
+    const tooLarge = observed.filter((o) => o.input.expect.kind === 'packet-too-large').length;
+    if ((counts.disconnects.PACKET_TOO_LARGE ?? 0) < tooLarge)
+      violate(
+        `${tooLarge} packets above the wire limit, the broker counted ${counts.disconnects.PACKET_TOO_LARGE ?? 0}`,
       );
 
     const byReason: Record<string, number> = {};
@@ -148,7 +160,7 @@ export async function runFuzz(opts: FuzzRunOptions): Promise<FuzzReport> {
       sent: observed.length,
       outcomes: checked.outcomes,
       families,
-      deadLetters: { records: letters.length, byReason, brokerCounted },
+      deadLetters: { records: letters.length, byReason, brokerCounted: counts.rejected },
       valid: {
         sent: stream.sent(),
         acked: stream.acked.size,
@@ -157,7 +169,7 @@ export async function runFuzz(opts: FuzzRunOptions): Promise<FuzzReport> {
         duplicates: stored.length - storedSet.size,
       },
       fuzzAcceptedAsValid: checked.acceptedAsValid,
-      broker: { alive, healthz, exit },
+      broker: { alive, healthz, exit, disconnects: counts.disconnects, authFailures: counts.authFailures },
       violations: violations
         .slice(0, VIOLATIONS_KEPT)
         .concat(
@@ -275,6 +287,10 @@ function waitFor(input: FuzzInput): { done: (r: RawReplies) => boolean; ms: numb
       return { done: (r) => r.connack.length > 0, ms: 5000 };
     case 'subscribe':
       return { done: (r) => r.suback.length > 0, ms: 5000 };
+    case 'packet-too-large':
+      return { done: () => false, ms: 5000 };
+    case 'will':
+      return { done: () => true, ms: 0 };
     case 'malformed':
       // Mutations can leave a PUBLISH intact; its PUBACK ends the wait like any other.
       return { done: (r) => r.acked.length > 0, ms: input.expect.mustClose ? 5000 : 1500 };
@@ -322,7 +338,12 @@ async function throwAt(port: number, input: FuzzInput & { clientId: string }): P
 
   if (input.login) {
     socket.write(
-      connectPacket({ clientId: input.clientId, username: input.login, password: demoSecret(input.login) }),
+      connectPacket({
+        clientId: input.clientId,
+        username: input.login,
+        password: demoSecret(input.login),
+        will: input.will,
+      }),
     );
     await until((r) => r.connack.length > 0, 10_000);
     const code = readReplies(received).connack[0];
@@ -343,7 +364,9 @@ async function throwAt(port: number, input: FuzzInput & { clientId: string }): P
   // A refused subscription must leave the connection up: give a close a moment to show.
   if (input.expect.kind === 'subscribe' || input.expect.kind === 'connect-refused') await sleep(100);
   const replies = readReplies(received);
-  await finish();
+  if (input.will)
+    socket.destroy(); // no DISCONNECT: the broker publishes the will
+  else await finish();
   return { input, replies, closed };
 }
 
@@ -375,7 +398,11 @@ function checkInputs(
       continue;
     }
     if (mine.length > 1) count('dead-lettered more than once');
-    if (acked) {
+    if (input.will)
+      count(mine[0] ? `last will dead-lettered: ${mine[0].reason}` : 'last will not dead-lettered');
+    else if (input.expect.kind === 'packet-too-large' && o.closed && !acked)
+      count('refused at the wire: packet too large, disconnected');
+    else if (acked) {
       if (mine.length > 0) count(`dead-lettered: ${mine[0]?.reason}`);
       else {
         count('accepted as a valid reading');
@@ -431,6 +458,17 @@ function checkInputs(
         if (o.closed) violate(`${tag(o)}: a subscription closed the connection`);
         break;
       }
+      case 'packet-too-large':
+        if (acked || !o.closed) violate(`${tag(o)}: a packet above the wire limit was not refused`);
+        break;
+      case 'will': {
+        const letter = mine[0];
+        if (!letter || !e.reasons.includes(letter.reason))
+          violate(
+            `${tag(o)}: last will dead-lettered as ${letter?.reason ?? 'nothing'}, expected ${e.reasons.join('|')}`,
+          );
+        break;
+      }
       case 'malformed':
         if (!input.login && replies.connack.includes(0)) violate(`${tag(o)}: malformed CONNECT accepted`);
         if (e.mustClose && !o.closed) violate(`${tag(o)}: the broker kept a malformed connection open`);
@@ -449,16 +487,26 @@ function checkInputs(
   return { outcomes, acceptedAsValid: { acked: sum(acceptedByDevice), inKafka: sum(inKafka) } };
 }
 
-/** The broker's own count of rejected messages (Prometheus text). */
-async function rejectedTotal(httpPort: number): Promise<number> {
+/** The broker's own counters (Prometheus text): rejected messages, disconnects and refused logins by reason. */
+async function brokerCounts(httpPort: number) {
   const text = await fetch(`http://127.0.0.1:${httpPort}/metrics`).then(
     (r) => r.text(),
     () => '',
   );
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('machi_broker_messages_rejected_total{'))
-    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  const byReason = (metric: string) => {
+    const out: Record<string, number> = {};
+    for (const line of text.split('\n')) {
+      const m = new RegExp(`^${metric}\\{reason="([A-Z0-9_]+)"\\} (\\d+)`).exec(line);
+      if (m?.[1]) out[m[1]] = Number(m[2]);
+    }
+    return out;
+  };
+  const rejected = byReason('machi_broker_messages_rejected_total');
+  return {
+    rejected: Object.values(rejected).reduce((a, b) => a + b, 0),
+    disconnects: byReason('machi_broker_disconnects_total'),
+    authFailures: byReason('machi_broker_auth_failures_total'),
+  };
 }
 
 /** Every record of `topics` up to the end offsets as of now, via a consumer group of its own. */
