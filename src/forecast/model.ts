@@ -17,23 +17,26 @@ export interface ModelOptions {
   window: number;
   /** Steps ahead with their own coefficients; further ones use the last horizon's. */
   horizons: number;
-  /** Fading of the regression's past samples per new sample (1: never forget). */
-  forget: number;
+  /** Half-life of the regression's past samples, in days (so it follows a site that changes). */
+  halfLifeDays: number;
   /** Weight of the persistence prior in each horizon's pooled coefficients, in samples. */
   prior: number;
   /** Weight of the pooled coefficients as the prior of each hour of the day's, in samples. */
   hourPrior: number;
   /** Samples are weighted by (1 + profile)^weightPower so busy hours, where errors count, lead. */
   weightPower: number;
+  /** Log errors beyond ±huber weigh in proportion to 1/|error| (Huber's loss). */
+  huber: number;
 }
 
 /** Chosen on the Auckland pedestrian counts (README, "Congestion forecast"). */
 export const DEFAULT_MODEL: Omit<ModelOptions, 'stepMs' | 'isHoliday' | 'horizons'> = {
   window: 12,
-  forget: 0.9999,
+  halfLifeDays: 60,
   prior: 20,
   hourPrior: 50,
-  weightPower: 1,
+  weightPower: 0.5,
+  huber: 0.25,
 };
 
 /** A point in time, in UTC and in the series' local time (UTC + its offset). */
@@ -127,8 +130,10 @@ export class CongestionModel {
     this.ratios = new Float64Array(this.weekSteps + 1).fill(Number.NaN);
     this.slowRate = 1 - 0.5 ** (1 / (SLOW_HALF_LIFE_DAYS * this.daySteps));
     const hs = Array.from({ length: opts.horizons }, (_, i) => i + 1);
-    this.pooled = hs.map(() => new RidgeRegression(N, opts.forget));
-    this.hourly = hs.map(() => HOURS.map(() => new RidgeRegression(N, opts.forget)));
+    // Per sample: the pooled regressions get one a step, each hour's only those of its hour.
+    const forget = (perDay: number) => 0.5 ** (1 / (opts.halfLifeDays * perDay));
+    this.pooled = hs.map(() => new RidgeRegression(N, forget(this.daySteps)));
+    this.hourly = hs.map(() => HOURS.map(() => new RidgeRegression(N, forget(this.daySteps / 24))));
     // Before the site's own history speaks: persistence of the last ratio, fading with the horizon.
     this.priors = hs.map((h) => Float64Array.from(FEATURES, (f) => (f === 'r0' ? 0.8 ** h : 0)));
     this.coefs = this.priors.map((p) => HOURS.map(() => Float64Array.from(p)));
@@ -217,7 +222,9 @@ export class CongestionModel {
   private learn(due: Pending[], ly: number, hour: number): void {
     for (const { h, x, lp, zhat } of due) {
       const z = ly - lp;
-      const w = Math.exp(this.opts.weightPower * lp);
+      // Huber weights from the error the forecast actually made: a robust fit, so rare glitches
+      // and outlier hours don't steer the coefficients (an online iteratively reweighted fit).
+      const w = Math.exp(this.opts.weightPower * lp) / Math.max(Math.abs(z - zhat), this.opts.huber);
       this.pooled[h - 1]?.add(x, z, w);
       this.hourly[h - 1]?.[hour]?.add(x, z, w);
       const n = this.errorCount[h - 1] as number;
