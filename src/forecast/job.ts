@@ -15,8 +15,6 @@ export const STEP_MS = 15 * 60_000;
 const JST_MS = 9 * 3_600_000;
 /** The next 3 hours at least, and the rest of the local day. */
 const MIN_STEPS = 12;
-/** Horizons the model learns: a whole day ahead. */
-const DAY_STEPS = 86_400_000 / STEP_MS;
 
 const jst = (utc: number): Instant => ({ utc, local: utc + JST_MS });
 
@@ -77,7 +75,8 @@ export class ForecastJob {
         ...DEFAULT_MODEL,
         stepMs: STEP_MS,
         isHoliday: isJapaneseHoliday,
-        horizons: DAY_STEPS,
+        // Learned one by one for the next 3 hours; later steps reuse the 3-hour coefficients.
+        horizons: MIN_STEPS,
       });
       const first = Math.min(...series.keys());
       for (let t = first; t <= lastComplete; t += STEP_MS) model.update(jst(t), series.get(t));
