@@ -31,10 +31,10 @@ export interface ModelOptions {
 
 /** Chosen on the Auckland pedestrian counts (README, "Congestion forecast"). */
 export const DEFAULT_MODEL: Omit<ModelOptions, 'stepMs' | 'isHoliday' | 'horizons'> = {
-  window: 12,
+  window: 26,
   halfLifeDays: 60,
   prior: 20,
-  hourPrior: 50,
+  hourPrior: 5,
   weightPower: 0.5,
   huber: 0.25,
 };
