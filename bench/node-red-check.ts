@@ -119,7 +119,7 @@ async function measure(
       errorLines,
     };
     console.log(
-      `${label}: acknowledged ${o.acknowledged} (offered ${rate}/s for ${seconds} s, acknowledged within ${load.seconds.toFixed(1)} s = ${Math.round(load.acknowledged / load.seconds)}/s, ${load.failed} failed) / stored ${o.stored} (distinct ${o.distinct}) / lost ${o.lost} (${((100 * o.lost) / Math.max(1, o.acknowledged)).toFixed(2)}%)` +
+      `${label}: acknowledged ${o.acknowledged} (offered ${rate}/s for ${seconds} s, acknowledged within ${load.seconds.toFixed(1)} s = ${Math.round(load.acknowledged / load.seconds)}/s, ${load.failed} failed, ${load.sent - load.acknowledged - load.failed} unanswered) / stored ${o.stored} (distinct ${o.distinct}) / lost ${o.lost} (${((100 * o.lost) / Math.max(1, o.acknowledged)).toFixed(2)}%)` +
         `; drained ${o.settleS.toFixed(1)} s after the load; ${o.errorLines} error/warn log lines` +
         (outageMs === undefined ? '' : `; outage ${(outageMs / 1000).toFixed(1)} s`),
     );
@@ -136,6 +136,14 @@ async function measure(
 await ensureNodeRed();
 const broker = startBareAedes(MQTT_PORT);
 let failed = false;
+let stopping = false;
+// The baseline broker dying mid-run (aedes has overflowed its stack once here, draining a large
+// offline queue) would make every later figure meaningless: say so and fail.
+broker.once('exit', (code, signal) => {
+  if (stopping) return;
+  failed = true;
+  console.error(`bare aedes exited (${code ?? signal}) during the check; figures after this are void`);
+});
 try {
   await waitForPort(MQTT_PORT);
   if (values.sweep) {
@@ -173,6 +181,7 @@ try {
     }
   }
 } finally {
+  stopping = true;
   await stopChild(broker);
 }
 process.exitCode = failed ? 1 : 0;
