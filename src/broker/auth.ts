@@ -8,15 +8,27 @@ import type { Registry } from '../registry/schema.ts';
 import { sameSecret, verifySecret } from '../registry/secrets.ts';
 import { type Principal, setPrincipal } from './principal.ts';
 
-export type AuthFailure = 'BAD_CREDENTIALS' | 'UNKNOWN_USER' | 'ANONYMOUS_REFUSED' | 'UNKNOWN_SIGN';
+export type AuthFailure =
+  | 'BAD_CREDENTIALS'
+  | 'UNKNOWN_USER'
+  | 'ANONYMOUS_REFUSED'
+  | 'UNKNOWN_SIGN'
+  | 'CLIENT_ID_TAKEN';
 
-/** MQTT 3.1.1 CONNACK codes: 4 bad user name or password, 5 not authorized. */
+/** MQTT 3.1.1 CONNACK codes: 2 identifier rejected, 4 bad user name or password, 5 not authorized. */
 const RETURN_CODE: Record<AuthFailure, number> = {
   BAD_CREDENTIALS: 4,
   UNKNOWN_USER: 4,
   ANONYMOUS_REFUSED: 5,
   UNKNOWN_SIGN: 5,
+  CLIENT_ID_TAKEN: 2,
 };
+
+/** Client ids remembered with their owner; the oldest are forgotten beyond this. */
+const MAX_REMEMBERED_CLIENT_IDS = 100_000;
+
+const ownerOf = (p: Principal) =>
+  p.role === 'device' ? `device:${p.device.id}` : p.role === 'signage' ? `signage:${p.siteId ?? ''}` : p.role;
 
 export const ROLE_USERS = {
   office: 'office',
@@ -44,6 +56,21 @@ export function createAuthenticator(
 ): Authenticator {
   // scrypt costs ~50 ms; a device that reconnects with the secret it used before skips it.
   const verified = new Map<string, Buffer>();
+  // A client id names a session: MQTT lets a CONNECT with the same id take over the connection and
+  // its queued messages. Only the principal that first used an id may use it again, so one device
+  // cannot kick another off or receive its queued config. Anonymous clients are checked, not remembered.
+  const clientIdOwners = new Map<string, string>();
+
+  function claimClientId(clientId: string, principal: Principal): boolean {
+    const owner = clientIdOwners.get(clientId);
+    if (owner !== undefined && owner !== ownerOf(principal)) return false;
+    if (owner === undefined && principal.role !== 'anonymous') {
+      if (clientIdOwners.size >= MAX_REMEMBERED_CLIENT_IDS)
+        clientIdOwners.delete(clientIdOwners.keys().next().value as string);
+      clientIdOwners.set(clientId, ownerOf(principal));
+    }
+    return true;
+  }
 
   function identify(username: string | undefined, secret: string): Principal | AuthFailure {
     if (username === undefined)
@@ -72,7 +99,11 @@ export function createAuthenticator(
 
   return {
     authenticate(client, username, password, done) {
-      const result = identify(username, password?.toString('utf8') ?? '');
+      const identified = identify(username, password?.toString('utf8') ?? '');
+      const result =
+        typeof identified === 'string' || claimClientId(client.id, identified)
+          ? identified
+          : 'CLIENT_ID_TAKEN';
       if (typeof result === 'string') {
         onFailure(result);
         log.warn({ clientId: client.id, username, reason: result }, 'connection refused');
