@@ -7,8 +7,6 @@
 import { SeasonalProfile } from './profile.ts';
 import { RidgeRegression } from './ridge.ts';
 
-export { type DayType, dayType } from './profile.ts';
-
 export interface ModelOptions {
   stepMs: number;
   /** Is this local date (YYYY-MM-DD) a public holiday? */

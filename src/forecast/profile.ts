@@ -3,14 +3,14 @@
 // not a zero) and the trimming keeps an odd day (a protest, a broken counter) from moving it,
 // while averaging more values than a median does, so the profile's shape is less noisy.
 
-export type DayType = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun' | 'holiday';
+type DayType = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun' | 'holiday';
 const DAYS: DayType[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 const DAY_MS = 86_400_000;
 /** Index of the holiday day type after the seven weekdays (Sunday is 0). */
 const HOLIDAY = 7;
 
 /** Each weekday has its own shape (Friday evenings are not Monday's); holidays share one. */
-export function dayType(local: number, isHoliday: (date: string) => boolean): DayType {
+function dayType(local: number, isHoliday: (date: string) => boolean): DayType {
   const d = new Date(local);
   return isHoliday(d.toISOString().slice(0, 10)) ? 'holiday' : (DAYS[d.getUTCDay()] as DayType);
 }
