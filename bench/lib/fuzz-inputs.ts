@@ -56,9 +56,12 @@ export interface FuzzContext {
   registry: Device[];
   now: number;
   maxPayloadBytes: number;
+  /** Client ids other devices are connected with (the valid stream). */
+  foreignClientIds: string[];
 }
 
-type Draft = Omit<FuzzInput, 'index'>;
+/** An input before numbering; `clientId` replaces the fuzzer's own id for the login. */
+type Draft = Omit<FuzzInput, 'index'> & { clientId?: string };
 
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng.next() * items.length)] as T;
 const int = (rng: Rng, min: number, max: number) => Math.floor(rng.between(min, max + 1));
@@ -640,6 +643,19 @@ function connectCase(ctx: FuzzContext, family: string, clientId: string): Draft 
   return { family, packets: [bytes], expect: { kind: 'connect-refused' } };
 }
 
+/** Logging in with the client id another device is connected with: refused, the owner stays on. */
+function takeoverCase(ctx: FuzzContext, family: string, clientId: string): Draft {
+  if (!ctx.foreignClientIds.length) return connectCase(ctx, 'unknown-device', clientId);
+  const d = pick(ctx.rng, ctx.devices);
+  return {
+    family,
+    login: d.id,
+    clientId: pick(ctx.rng, ctx.foreignClientIds),
+    packets: [],
+    expect: { kind: 'connect-refused' },
+  };
+}
+
 function subscribeCase(ctx: FuzzContext, family: string): Draft {
   const { rng } = ctx;
   const d = pick(rng, ctx.devices);
@@ -789,6 +805,7 @@ export const FAMILIES: ReadonlyArray<readonly [string, number, Maker]> = [
   ['wrong-secret', 1, connectCase],
   ['anonymous', 1, connectCase],
   ['odd-username', 2, connectCase],
+  ['client-id-takeover', 2, takeoverCase],
   ['subscribe', 4, subscribeCase],
   ['last-will', 2, willCase],
   ['garbage', 3, malformedCase],
@@ -807,12 +824,8 @@ export const FAMILIES: ReadonlyArray<readonly [string, number, Maker]> = [
   ['mutated-packet', 4, malformedCase],
 ];
 
-export interface FuzzOptions {
+export interface FuzzOptions extends Omit<FuzzContext, 'rng'> {
   seed: number;
-  devices: Device[];
-  registry: Device[];
-  now: number;
-  maxPayloadBytes: number;
   /** Client ids are this prefix plus the input's index (keep it short: ids are capped at 23 chars). */
   clientPrefix: string;
 }

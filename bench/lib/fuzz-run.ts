@@ -96,12 +96,20 @@ export async function runFuzz(opts: FuzzRunOptions): Promise<FuzzReport> {
     await stream.ready;
     say(`valid stream: ${validDevices.length} devices; fuzzing with seed ${opts.seed}`);
 
-    const observed = await fuzz(opts, fuzzDevices, registry, config.mqtt.maxPayloadBytes, say);
+    const observed = await fuzz(
+      opts,
+      fuzzDevices,
+      registry,
+      config.mqtt.maxPayloadBytes,
+      stream.clientIds,
+      say,
+    );
     // The valid stream must still be served after the last bad input.
     const ackedAtEnd = stream.acked.size;
     await sleep(2000);
     if (stream.acked.size === ackedAtEnd) violate('the valid stream got no PUBACK after the fuzzing ended');
     await stream.stop();
+    if (stream.drops() > 0) violate(`valid-stream connections were dropped ${stream.drops()} times`);
 
     const healthz = await fetch(`http://127.0.0.1:${opts.httpPort}/healthz`).then(
       (r) => r.status,
@@ -193,12 +201,14 @@ function pickValidDevices(registry: Device[]): Device[] {
 
 function validStream(config: Config, devices: Device[], opts: FuzzRunOptions) {
   const clientPrefix = `fzv${opts.seed % 1000}-`;
+  const clientIds = devices.map((_, i) => `${clientPrefix}${i}`);
   const acked = new Set<string>();
   const outstanding: Promise<unknown>[] = [];
   const clients: MqttClient[] = [];
   const rng = new Rng(opts.seed ^ 0x5a5a);
   let running = true;
   let sent = 0;
+  let drops = 0;
   let readyCount = 0;
   let markReady: () => void = () => {};
   const ready = new Promise<void>((r) => {
@@ -208,10 +218,13 @@ function validStream(config: Config, devices: Device[], opts: FuzzRunOptions) {
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${config.mqtt.port}`, {
       username: d.id,
       password: demoSecret(d.id),
-      clientId: `${clientPrefix}${i}`,
+      clientId: clientIds[i],
       clean: false,
       reconnectPeriod: 500,
       connectTimeout: 10_000,
+    });
+    client.on('close', () => {
+      if (running) drops++;
     });
     clients.push(client);
     if (++readyCount === devices.length) markReady();
@@ -232,9 +245,11 @@ function validStream(config: Config, devices: Device[], opts: FuzzRunOptions) {
   });
   return {
     clientPrefix,
+    clientIds,
     acked,
     ready,
     sent: () => sent,
+    drops: () => drops,
     async stop() {
       running = false;
       await Promise.all(loops);
@@ -249,6 +264,7 @@ async function fuzz(
   devices: Device[],
   registry: Device[],
   maxPayloadBytes: number,
+  foreignClientIds: string[],
   say: (line: string) => void,
 ): Promise<Observed[]> {
   const inputs = fuzzInputs({
@@ -258,6 +274,7 @@ async function fuzz(
     now: Date.now(),
     maxPayloadBytes,
     clientPrefix: `fz${opts.seed % 1000}-`,
+    foreignClientIds,
   });
   const deadline = Date.now() + opts.seconds * 1000;
   const observed: Observed[] = [];
@@ -392,6 +409,10 @@ function checkInputs(
     const { input, replies } = o;
     const mine = lettersOf.get(input.clientId) ?? [];
     const acked = replies.acked.length > 0;
+    if (o.loginRefused !== undefined && input.expect.kind === 'connect-refused') {
+      count(`refused at CONNECT: CONNACK ${o.loginRefused}`);
+      continue;
+    }
     if (o.loginRefused !== undefined) {
       violate(`${tag(o)}: the fuzzer's own login was refused (CONNACK ${o.loginRefused})`);
       count('setup failure: login refused');
@@ -447,7 +468,9 @@ function checkInputs(
           violate(`${tag(o)}: refused without a NOT_AUTHORIZED dead letter`);
         break;
       case 'connect-refused':
-        if (replies.connack.includes(0)) violate(`${tag(o)}: a bad login was accepted`);
+        // With a login, getting this far means its CONNACK was 0 (refusals are counted above).
+        if (input.login) violate(`${tag(o)}: logging in with another device's client id was accepted`);
+        else if (replies.connack.includes(0)) violate(`${tag(o)}: a bad login was accepted`);
         else if (!replies.connack.some((c) => c === 4 || c === 5) && !o.closed)
           violate(`${tag(o)}: a bad login got neither a refusal nor a close`);
         break;

@@ -13,7 +13,15 @@ const devices = all.filter((_, i) => i % 3 !== 0);
 const now = Date.parse('2026-11-24T06:00:00Z');
 
 function take(seed: number, n: number): FuzzInput[] {
-  const gen = fuzzInputs({ seed, devices, registry: all, now, maxPayloadBytes: 8192, clientPrefix: 'fz-' });
+  const gen = fuzzInputs({
+    seed,
+    devices,
+    registry: all,
+    now,
+    maxPayloadBytes: 8192,
+    clientPrefix: 'fz-',
+    foreignClientIds: ['fzv-0', 'fzv-1'],
+  });
   return Array.from({ length: n }, () => gen.next().value as FuzzInput);
 }
 
