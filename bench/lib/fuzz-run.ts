@@ -108,6 +108,7 @@ export async function runFuzz(opts: FuzzRunOptions): Promise<FuzzReport> {
     const ackedAtEnd = stream.acked.size;
     await sleep(2000);
     if (stream.acked.size === ackedAtEnd) violate('the valid stream got no PUBACK after the fuzzing ended');
+    say('stopping the valid stream');
     await stream.stop();
     if (stream.drops() > 0) violate(`valid-stream connections were dropped ${stream.drops()} times`);
 
@@ -119,6 +120,7 @@ export async function runFuzz(opts: FuzzRunOptions): Promise<FuzzReport> {
     const alive = exit === undefined && healthz === 200;
     if (!alive) violate(`broker not alive after fuzzing: ${exit ?? `healthz ${healthz}`}`);
 
+    say('reading Kafka back');
     await sleep(1000); // NOT_AUTHORIZED dead letters are produced after the disconnect
     const topics = kafkaTopics(opts.topicPrefix);
     const kafka = new Kafka({
