@@ -99,7 +99,9 @@ async function measure(
     });
     const outageMs = await outage;
     const settleStart = Date.now();
-    const stored = await settleStored(influxUrl, DATABASE, since, load.acknowledged);
+    const stored = await settleStored(influxUrl, DATABASE, since, load.acknowledged, {
+      devicePrefix: `nr-${tag}-`,
+    });
     const problems = readFileSync(nodeRed.logFile, 'utf8')
       .split('\n')
       .filter((l) => /\[(error|warn)\]/.test(l) && !STARTUP_NOTICES.test(l));
@@ -123,6 +125,10 @@ async function measure(
         `; drained ${o.settleS.toFixed(1)} s after the load; ${o.errorLines} error/warn log lines` +
         (outageMs === undefined ? '' : `; outage ${(outageMs / 1000).toFixed(1)} s`),
     );
+    if (o.lost < 0)
+      console.log(
+        `  ${-o.lost} more stored than acknowledged: publishes whose PUBACK did not come back before the load generator gave up`,
+      );
     if (o.stored !== o.distinct)
       console.log(`  rows ${o.stored} ≠ distinct ${o.distinct}: overwrites or duplicates`);
     return o;

@@ -69,14 +69,20 @@ export const dropDatabase = (influxUrl: string, database: string) =>
  * What the peer has stored since `sinceMs`: `rows` is count(seq) over the measurement, `distinct`
  * the number of distinct (device, seq) pairs. They are equal by construction (see the timestamp
  * scheme in bench/node-red/flows.ts); compare either with the load generator's acknowledged count.
- * Device ids must be unique to the run (seq restarts at 0 for every runLoad).
+ * Device ids must be unique to the run (seq restarts at 0 for every runLoad); `devicePrefix`
+ * counts only that run's devices when runs share a database and overlap in time.
  */
 export async function countStored(
   influxUrl: string,
   database: string,
   sinceMs: number,
+  devicePrefix?: string,
 ): Promise<{ rows: number; distinct: number }> {
-  const where = `FROM "${NODE_RED_MEASUREMENT}" WHERE time >= ${Math.floor(sinceMs)}ms`;
+  const devices =
+    devicePrefix === undefined
+      ? ''
+      : ` AND device =~ /^${devicePrefix.replace(/[\\/.*+?^$()[\]{}|]/g, '\\$&')}/`;
+  const where = `FROM "${NODE_RED_MEASUREMENT}" WHERE time >= ${Math.floor(sinceMs)}ms${devices}`;
   const [rows, perDevice] = await Promise.all([
     influxQl(influxUrl, `SELECT count(seq) ${where}`, database),
     influxQl(influxUrl, `SELECT count(distinct(seq)) ${where} GROUP BY device`, database),
@@ -96,14 +102,19 @@ export async function settleStored(
   database: string,
   sinceMs: number,
   expected: number,
-  { quietMs = 15_000, timeoutMs = 180_000 } = {},
+  {
+    quietMs = 15_000,
+    timeoutMs = 180_000,
+    devicePrefix,
+  }: { quietMs?: number; timeoutMs?: number; devicePrefix?: string } = {},
 ): Promise<{ rows: number; distinct: number }> {
   const deadline = Date.now() + timeoutMs;
-  let last = await countStored(influxUrl, database, sinceMs);
+  const count = () => countStored(influxUrl, database, sinceMs, devicePrefix);
+  let last = await count();
   let movedAt = Date.now();
   while (last.rows < expected && Date.now() < deadline && Date.now() - movedAt < quietMs) {
     await sleep(1000);
-    const now = await countStored(influxUrl, database, sinceMs);
+    const now = await count();
     if (now.rows !== last.rows) movedAt = Date.now();
     last = now;
   }

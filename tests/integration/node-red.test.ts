@@ -70,7 +70,10 @@ async function run(variant: NodeRedVariant, cleanSession: boolean, seconds: numb
       durationS: seconds,
     });
     await outage;
-    const stored = await settleStored(influxUrl, database, since, load.acknowledged, { quietMs: 5000 });
+    const stored = await settleStored(influxUrl, database, since, load.acknowledged, {
+      quietMs: 5000,
+      devicePrefix: `${tag}-`,
+    });
     return { acknowledged: load.acknowledged, failed: load.failed, ...stored };
   } finally {
     await nodeRed.stop();
