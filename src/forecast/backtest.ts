@@ -75,11 +75,17 @@ export function backtestLocation(location: string, points: Point[], opts: Backte
       const f = model.forecast(h, target?.at ?? instant(step + h));
       if (!target || !f) continue;
       const naive = byStep.get(step + h - weekSteps)?.value;
-      const history = [1, 2, 3, 4, 5, 6, 7, 8].flatMap(
-        (k) => byStep.get(step + h - k * weekSteps)?.value ?? [],
-      );
-      if (naive === undefined || history.length === 0) continue;
-      const profile = history.reduce((a, b) => a + b, 0) / history.length;
+      let sum = 0;
+      let weeks = 0;
+      for (let k = 1; k <= 8; k++) {
+        const v = byStep.get(step + h - k * weekSteps)?.value;
+        if (v !== undefined) {
+          sum += v;
+          weeks++;
+        }
+      }
+      if (naive === undefined || weeks === 0) continue;
+      const profile = sum / weeks;
       const s = sums[i] as (typeof sums)[number];
       s.n++;
       s.actual += target.value;

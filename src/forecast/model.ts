@@ -108,6 +108,8 @@ export class CongestionModel {
   private readonly errorCount: number[];
   private readonly bounds: Array<[number, number]>;
   private readonly pending = new Map<number, Pending[]>();
+  /** Per horizon from the current origin: the target's local time and ln(1 + forecast). */
+  private readonly issued: Float64Array;
   /** Log-ratios of the last week (NaN: no value), by step modulo the ring's length. */
   private readonly ratios: Float64Array;
   private readonly daySteps: number;
@@ -138,6 +140,7 @@ export class CongestionModel {
     this.errors = hs.map(() => new Float64Array(MAX_ERRORS));
     this.errorCount = hs.map(() => 0);
     this.bounds = hs.map(() => [-0.4, 0.4]);
+    this.issued = new Float64Array(2 * opts.horizons).fill(Number.NaN);
   }
 
   profileAt(at: Instant): number | undefined {
@@ -204,15 +207,21 @@ export class CongestionModel {
     this.ratios[step % this.ratios.length] = r;
     if (known) this.profile.add(at.local, value);
     if (++this.sinceRefit >= this.daySteps) this.refit();
-    // What each horizon forecasts from here, to learn from once the target is observed.
+    // What each horizon forecasts from here, to learn from once the target is observed (and to
+    // answer forecast() for the same target without computing it again).
+    this.issued.fill(Number.NaN);
     for (let h = 1; h <= this.opts.horizons; h++) {
       const local = at.local + h * this.opts.stepMs;
       const target = this.profile.at(local);
       if (target === undefined) continue;
       const x = this.features(h, target);
+      const lp = Math.log1p(target);
+      const zhat = this.predict(h, hourOf(local), x);
       const list = this.pending.get(step + h) ?? [];
-      list.push({ h, x, lp: Math.log1p(target), zhat: this.predict(h, hourOf(local), x) });
+      list.push({ h, x, lp, zhat });
       this.pending.set(step + h, list);
+      this.issued[2 * h - 2] = local;
+      this.issued[2 * h - 1] = lp + zhat;
     }
   }
 
@@ -248,9 +257,14 @@ export class CongestionModel {
 
   /** Forecast `h` steps after the last value fed, for `target`, times an event uplift. */
   forecast(h: number, target: Instant, uplift = 1): Forecast | undefined {
-    const p = this.profile.at(target.local);
-    if (p === undefined || this.origin === undefined) return undefined;
-    const lyhat = Math.log1p(p) + this.predict(h, hourOf(target.local), this.features(h, p));
+    if (this.origin === undefined) return undefined;
+    let lyhat =
+      h >= 1 && this.issued[2 * h - 2] === target.local ? (this.issued[2 * h - 1] as number) : Number.NaN;
+    if (Number.isNaN(lyhat)) {
+      const p = this.profile.at(target.local);
+      if (p === undefined) return undefined;
+      lyhat = Math.log1p(p) + this.predict(h, hourOf(target.local), this.features(h, p));
+    }
     const [qlo, qhi] = this.bounds[this.horizonIndex(h)] as [number, number];
     const scale = (q: number) => Math.max(0, uplift * Math.expm1(lyhat + q));
     return { forecast: scale(0), lower: scale(qlo), upper: scale(qhi) };

@@ -43,23 +43,23 @@ export class RidgeRegression {
     // A feature that barely varies (or has not been seen) counts as varying by ±0.1, so it keeps
     // its prior instead of getting a wild coefficient from rounding noise.
     const floor = MIN_SPREAD ** 2 * this.weight;
-    const lambda = (i: number) =>
-      this.count > 0 ? scale * Math.max(this.xtx[i * n + i] as number, floor) : 1;
     const a = new Float64Array(n * n);
     const b = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      b[i] = (this.xtz[i] as number) + lambda(i) * (prior[i] as number);
-      for (let j = i; j < n; j++) {
-        const v = (this.xtx[i * n + j] as number) + (i === j ? lambda(i) : 0);
-        a[i * n + j] = v;
-        a[j * n + i] = v;
-      }
+      const d = this.xtx[i * n + i] as number;
+      const lambda = this.count > 0 ? scale * Math.max(d, floor) : 1;
+      b[i] = (this.xtz[i] as number) + lambda * (prior[i] as number);
+      a[i * n + i] = d + lambda;
+      for (let j = i + 1; j < n; j++) a[j * n + i] = this.xtx[i * n + j] as number;
     }
     return solveSpd(a, b, n);
   }
 }
 
-/** Solves A β = b for a symmetric positive-definite A (row-major n×n) by Cholesky. */
+/**
+ * Solves A β = b for a symmetric positive-definite A (row-major n×n, only its lower triangle is
+ * read) by Cholesky.
+ */
 export function solveSpd(a: Float64Array, b: Float64Array, n: number): Float64Array {
   const l = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {

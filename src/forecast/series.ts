@@ -29,19 +29,27 @@ export function readCountsCsv(file: string): Map<string, Point[]> {
     throw new Error(`${file}: expected columns timestamp, location, count`);
   }
   const byLocation = new Map<string, Point[]>();
+  // Several locations share each timestamp: parse each text once.
+  const instants = new Map<string, Instant>();
   for (let n = 1; n < lines.length; n++) {
     const line = lines[n]?.trim();
     if (!line) continue;
-    // Location names may contain commas when quoted.
-    const cols =
-      line
-        .match(/("([^"]|"")*"|[^,]*)(,|$)/g)
-        ?.map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"')) ?? [];
+    // Location names may contain commas when quoted (rare: the plain split is much faster).
+    const cols = line.includes('"')
+      ? (line
+          .match(/("([^"]|"")*"|[^,]*)(,|$)/g)
+          ?.map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"')) ?? [])
+      : line.split(',');
     const value = Number(cols[ci]);
     if (cols[ci] === '' || !Number.isFinite(value)) continue;
     const text = cols[ti] as string;
     const list = byLocation.get(cols[li] as string) ?? [];
-    list.push({ at: parseInstant(text), text, value });
+    let at = instants.get(text);
+    if (!at) {
+      at = parseInstant(text);
+      instants.set(text, at);
+    }
+    list.push({ at, text, value });
     byLocation.set(cols[li] as string, list);
   }
   for (const list of byLocation.values()) list.sort((a, b) => a.at.utc - b.at.utc);
