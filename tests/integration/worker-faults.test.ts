@@ -18,6 +18,7 @@ import {
   recentBase,
   startWorker,
   uniqueBase,
+  uniqueSeqBase,
   workerConfig,
   workerEnv,
 } from './worker-harness.ts';
@@ -128,6 +129,7 @@ describe('end to end', () => {
     const h = await startBroker({}, [workerComponent]);
     try {
       const base = recentBase();
+      const seq0 = uniqueSeqBase();
       const n = 300;
       const ids = ['fs-takeo-001', 'fs-takeo-004', 'fs-takeo-007'];
       const clients = await Promise.all(ids.map((id) => h.device(id)));
@@ -137,7 +139,7 @@ describe('end to end', () => {
             topics.floodReading(ids[i % 3] as string),
             JSON.stringify({
               time: new Date(base + i * 1000).toISOString(),
-              seq: i,
+              seq: seq0 + i,
               wet: i % 2 === 0,
               depthCm: i % 40,
               batteryV: 2.9,
@@ -146,9 +148,13 @@ describe('end to end', () => {
           ),
         ),
       );
-      expect(
-        await eventually(async () => ((await countFlood(ids, base, n)) === n ? n : undefined), 30_000),
-      ).toBe(n);
+      let stored = 0;
+      await eventually(async () => {
+        stored = await countFlood(ids, base, n, undefined, seq0);
+        return stored === n ? n : undefined;
+      }, 30_000).catch((err: Error) => {
+        throw new Error(`${err.message}: ${stored} of ${n} stored`);
+      });
       const { testInflux } = await import('./helpers.ts');
       const rows = await testInflux()
         .getQueryApi(h.config.influx.org)
@@ -165,7 +171,7 @@ describe('end to end', () => {
         family: 'contact',
         vendor: 'machi-json',
         wet: true,
-        seq: 0,
+        seq: seq0,
         depth_cm: 0,
         battery_v: 2.9,
       });

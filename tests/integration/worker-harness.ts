@@ -74,8 +74,18 @@ export async function produce(
   await producer.disconnect();
 }
 
-/** How many flood points, and how many distinct (device, time), InfluxDB holds in the window. */
-export async function countFlood(deviceIds: string[], base: number, count: number, url?: string) {
+/**
+ * How many flood points InfluxDB holds for these devices in the window. With `seqFrom`, only points
+ * whose seq is in [seqFrom, seqFrom + count): readings through the broker must be recent, and other
+ * tests (the demo scenario, replays) write recent readings for the same devices.
+ */
+export async function countFlood(
+  deviceIds: string[],
+  base: number,
+  count: number,
+  url?: string,
+  seqFrom?: number,
+) {
   const influx = url
     ? new (await import('@influxdata/influxdb-client')).InfluxDB({ url, token: 'x' })
     : testInflux();
@@ -85,7 +95,8 @@ export async function countFlood(deviceIds: string[], base: number, count: numbe
     `from(bucket: "${config.influx.bucket}")
       |> range(start: ${new Date(base).toISOString()}, stop: ${new Date(base + count * 1000).toISOString()})
       |> filter(fn: (r) => r._measurement == "flood" and r._field == "seq")
-      |> filter(fn: (r) => ${devices})
+      |> filter(fn: (r) => ${devices})${seqFrom === undefined ? '' : `
+      |> filter(fn: (r) => r._value >= ${seqFrom} and r._value < ${seqFrom + count})`}
       |> group()
       |> count()`,
   );
@@ -99,6 +110,11 @@ export async function countFlood(deviceIds: string[], base: number, count: numbe
  */
 export function uniqueBase(): number {
   return Date.UTC(2022, 0, 1) + Math.floor(Math.random() * 3 * 365 * 86_400) * 1000;
+}
+
+/** A seq range start no other run uses, for counting one run's readings among recent ones. */
+export function uniqueSeqBase(): number {
+  return 1_000_000 + Math.floor(Math.random() * 1_000_000) * 1000;
 }
 
 /** For readings that go through the broker, which refuses device times over 7 days old. */
