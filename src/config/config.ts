@@ -41,7 +41,7 @@ export const EnvSchema = z.object({
   MACHI_OFFICE_PASSWORD: z.string().min(8).default('office-dev-secret'),
   MACHI_SERVICE_PASSWORD: z.string().min(8).default('service-dev-secret'),
   MACHI_RECORDER_PASSWORD: z.string().min(8).default('recorder-dev-secret'),
-  MACHI_HANDOFF_BATCH_SIZE: positiveInt.default(500),
+  MACHI_HANDOFF_BATCH_SIZE: positiveInt.default(5000),
   MACHI_HANDOFF_BATCH_MS: z.coerce.number().int().min(0).default(5),
   MACHI_HANDOFF_HOLD_MS: positiveInt.default(15000),
   MACHI_INFLIGHT_PER_CLIENT: positiveInt.default(100),
