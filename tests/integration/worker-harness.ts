@@ -91,12 +91,15 @@ export async function countFlood(
     : testInflux();
   const config = loadConfig();
   const devices = deviceIds.map((d) => `r.device == "${d}"`).join(' or ');
+  const seqFilter =
+    seqFrom === undefined
+      ? ''
+      : `\n      |> filter(fn: (r) => r._value >= ${seqFrom} and r._value < ${seqFrom + count})`;
   const rows = await influx.getQueryApi(config.influx.org).collectRows<{ _value: number }>(
     `from(bucket: "${config.influx.bucket}")
       |> range(start: ${new Date(base).toISOString()}, stop: ${new Date(base + count * 1000).toISOString()})
       |> filter(fn: (r) => r._measurement == "flood" and r._field == "seq")
-      |> filter(fn: (r) => ${devices})${seqFrom === undefined ? '' : `
-      |> filter(fn: (r) => r._value >= ${seqFrom} and r._value < ${seqFrom + count})`}
+      |> filter(fn: (r) => ${devices})${seqFilter}
       |> group()
       |> count()`,
   );
