@@ -55,12 +55,15 @@ const WEEK_MS = 7 * DAY_MS;
 const MAX_ERRORS = 2000;
 /** Half-life of the slow level, in days. */
 const SLOW_HALF_LIFE_DAYS = 2;
+/** Beyond ±JUMP the last log-ratio gets a coefficient of its own: a crowd passing, a glitch. */
+const JUMP = 0.5;
 
 /**
  * Features of a forecast from origin t for target t + h, r being ln(1 + count) − ln(1 + profile)
  * (0 where the count is missing, i.e. as the profile): the last three r, today so far (its counts
  * against its profile), a slow level (half-life 2 days), r at the target's and at the origin's
- * slot a day and a week earlier, and the profile's own change from origin to target.
+ * slot a day and a week earlier, the profile's own change from origin to target, and the part
+ * of the last r beyond ±0.5 (big one-hour jumps fade faster than a day that runs high).
  */
 export const FEATURES = [
   'bias',
@@ -74,6 +77,7 @@ export const FEATURES = [
   'dayOrigin',
   'weekOrigin',
   'shape',
+  'jump',
 ] as const;
 const N = FEATURES.length;
 const HOURS = Array.from({ length: 24 }, (_, i) => i);
@@ -169,6 +173,7 @@ export class CongestionModel {
     x[8] = this.ratioAt(t - this.daySteps);
     x[9] = this.ratioAt(t - this.weekSteps);
     x[10] = Number.isNaN(this.originLp) ? 0 : Math.log1p(p) - this.originLp;
+    x[11] = x[1] - Math.min(JUMP, Math.max(-JUMP, x[1]));
     return x;
   }
 
@@ -246,7 +251,9 @@ export class CongestionModel {
     const bounds = this.refits++ % 7 === 0;
     for (let i = 0; i < this.opts.horizons; i++) {
       const pooled = this.pooled[i]?.solve(this.priors[i] as Float64Array, this.opts.prior) as Float64Array;
-      this.coefs[i] = (this.hourly[i] as RidgeRegression[]).map((r) => r.solve(pooled, this.opts.hourPrior));
+      const coefs = this.coefs[i] as Float64Array[];
+      for (const [g, r] of (this.hourly[i] as RidgeRegression[]).entries())
+        r.solve(pooled, this.opts.hourPrior, coefs[g]);
       const n = Math.min(this.errorCount[i] as number, MAX_ERRORS);
       if (!bounds) continue;
       const sorted = (this.errors[i] as Float64Array).slice(0, n).sort();

@@ -7,6 +7,9 @@ const MIN_SPREAD = 0.1;
 export class RidgeRegression {
   private readonly xtx: Float64Array;
   private readonly xtz: Float64Array;
+  /** Scratch for solve(). */
+  private readonly a: Float64Array;
+  private readonly b: Float64Array;
   /** Effective (faded) sum of weights and number of samples. */
   private weight = 0;
   private count = 0;
@@ -17,6 +20,8 @@ export class RidgeRegression {
   ) {
     this.xtx = new Float64Array(size * size);
     this.xtz = new Float64Array(size);
+    this.a = new Float64Array(size * size);
+    this.b = new Float64Array(size);
   }
 
   add(x: ArrayLike<number>, z: number, w: number): void {
@@ -37,14 +42,18 @@ export class RidgeRegression {
    * prior of each coefficient weighs as much as `strength` average samples of its feature, so
    * the data outweigh it once there are many more samples than `strength`.
    */
-  solve(prior: ArrayLike<number>, strength: number): Float64Array {
+  solve(
+    prior: ArrayLike<number>,
+    strength: number,
+    out: Float64Array = new Float64Array(this.size),
+  ): Float64Array {
     const n = this.size;
     const scale = this.count > 0 ? strength / this.count : 0;
     // A feature that barely varies (or has not been seen) counts as varying by ±0.1, so it keeps
     // its prior instead of getting a wild coefficient from rounding noise.
     const floor = MIN_SPREAD ** 2 * this.weight;
-    const a = new Float64Array(n * n);
-    const b = new Float64Array(n);
+    const a = this.a;
+    const b = this.b;
     for (let i = 0; i < n; i++) {
       const d = this.xtx[i * n + i] as number;
       const lambda = this.count > 0 ? scale * Math.max(d, floor) : 1;
@@ -52,37 +61,40 @@ export class RidgeRegression {
       a[i * n + i] = d + lambda;
       for (let j = i + 1; j < n; j++) a[j * n + i] = this.xtx[i * n + j] as number;
     }
-    return solveSpd(a, b, n);
+    return solveSpd(a, b, n, out);
   }
 }
 
 /**
  * Solves A β = b for a symmetric positive-definite A (row-major n×n, only its lower triangle is
- * read) by Cholesky.
+ * read) by Cholesky, in place: A's lower triangle becomes the factor and b is overwritten (the
+ * regressions solve daily, and fresh typed arrays cost more than the arithmetic).
  */
-export function solveSpd(a: Float64Array, b: Float64Array, n: number): Float64Array {
-  const l = new Float64Array(n * n);
+export function solveSpd(
+  a: Float64Array,
+  b: Float64Array,
+  n: number,
+  out: Float64Array = new Float64Array(n),
+): Float64Array {
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
       let s = a[i * n + j] as number;
-      for (let k = 0; k < j; k++) s -= (l[i * n + k] as number) * (l[j * n + k] as number);
+      for (let k = 0; k < j; k++) s -= (a[i * n + k] as number) * (a[j * n + k] as number);
       if (i === j) {
         if (!(s > 0)) throw new Error('solveSpd: matrix is not positive definite');
-        l[i * n + i] = Math.sqrt(s);
-      } else l[i * n + j] = s / (l[j * n + j] as number);
+        a[i * n + i] = Math.sqrt(s);
+      } else a[i * n + j] = s / (a[j * n + j] as number);
     }
   }
-  const y = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = b[i] as number;
-    for (let k = 0; k < i; k++) s -= (l[i * n + k] as number) * (y[k] as number);
-    y[i] = s / (l[i * n + i] as number);
+    for (let k = 0; k < i; k++) s -= (a[i * n + k] as number) * (b[k] as number);
+    b[i] = s / (a[i * n + i] as number);
   }
-  const x = new Float64Array(n);
   for (let i = n - 1; i >= 0; i--) {
-    let s = y[i] as number;
-    for (let k = i + 1; k < n; k++) s -= (l[k * n + i] as number) * (x[k] as number);
-    x[i] = s / (l[i * n + i] as number);
+    let s = b[i] as number;
+    for (let k = i + 1; k < n; k++) s -= (a[k * n + i] as number) * (out[k] as number);
+    out[i] = s / (a[i * n + i] as number);
   }
-  return x;
+  return out;
 }
