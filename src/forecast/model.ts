@@ -2,8 +2,8 @@
 // the site is running against it right now. The correction is a linear model of the log-ratio to
 // the profile, one per horizon and hour of the day, learned online from the site's own past (a
 // pair is learned only once its target has been observed, so there is no look-ahead). Intervals
-// come from the model's own recent errors per horizon. Deterministic. Equations: README,
-// "Congestion forecast".
+// come from the model's own recent errors per horizon and hour of the day. Deterministic.
+// Equations: README, "Congestion forecast".
 import { SeasonalProfile } from './profile.ts';
 import { RidgeRegression } from './ridge.ts';
 
@@ -51,8 +51,11 @@ export interface Forecast {
 
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
-/** Log errors kept per horizon for the intervals. */
+/** Log errors kept per horizon and hour of the day for the intervals, and pooled over the day. */
+const HOUR_ERRORS = 250;
 const MAX_ERRORS = 2000;
+/** Fewer errors than this in an hour: that hour's interval is the pooled one. */
+const MIN_ERRORS = 50;
 /** Half-life of the slow level, in days. */
 const SLOW_HALF_LIFE_DAYS = 2;
 /** Beyond ±JUMP the last log-ratio gets a coefficient of its own: a crowd passing, a glitch. */
@@ -107,10 +110,13 @@ export class CongestionModel {
   private readonly hourly: RidgeRegression[][];
   private readonly coefs: Float64Array[][];
   private readonly priors: Float64Array[];
-  /** The last MAX_ERRORS log errors per horizon (a ring) and how many have been seen. */
-  private readonly errors: Float64Array[];
-  private readonly errorCount: number[];
-  private readonly bounds: Array<[number, number]>;
+  /**
+   * Per horizon, rings of the last log errors for each hour of the target (0 … 23) and pooled
+   * (24), with how many each has seen, and the interval bounds of each hour.
+   */
+  private readonly errors: Float64Array[][];
+  private readonly errorCount: number[][];
+  private readonly bounds: Array<Array<[number, number]>>;
   private readonly pending = new Map<number, Pending[]>();
   /** Per horizon from the current origin: the target's local time and ln(1 + forecast). */
   private readonly issued: Float64Array;
@@ -141,9 +147,10 @@ export class CongestionModel {
     // Before the site's own history speaks: persistence of the last ratio, fading with the horizon.
     this.priors = hs.map((h) => Float64Array.from(FEATURES, (f) => (f === 'r0' ? 0.8 ** h : 0)));
     this.coefs = this.priors.map((p) => HOURS.map(() => Float64Array.from(p)));
-    this.errors = hs.map(() => new Float64Array(MAX_ERRORS));
-    this.errorCount = hs.map(() => 0);
-    this.bounds = hs.map(() => [-0.4, 0.4]);
+    const rings = [...HOURS.map(() => HOUR_ERRORS), MAX_ERRORS];
+    this.errors = hs.map(() => rings.map((size) => new Float64Array(size)));
+    this.errorCount = hs.map(() => rings.map(() => 0));
+    this.bounds = hs.map(() => HOURS.map(() => [-0.4, 0.4]));
     this.issued = new Float64Array(2 * opts.horizons).fill(Number.NaN);
   }
 
@@ -239,9 +246,12 @@ export class CongestionModel {
       const w = Math.exp(this.opts.weightPower * lp) / Math.max(Math.abs(z - zhat), this.opts.huber);
       this.pooled[h - 1]?.add(x, z, w);
       this.hourly[h - 1]?.[hour]?.add(x, z, w);
-      const n = this.errorCount[h - 1] as number;
-      (this.errors[h - 1] as Float64Array)[n % MAX_ERRORS] = z - zhat;
-      this.errorCount[h - 1] = n + 1;
+      const counts = this.errorCount[h - 1] as number[];
+      for (const ring of [hour, 24]) {
+        const errors = this.errors[h - 1]?.[ring] as Float64Array;
+        errors[(counts[ring] as number) % errors.length] = z - zhat;
+        counts[ring] = (counts[ring] as number) + 1;
+      }
     }
   }
 
@@ -254,11 +264,19 @@ export class CongestionModel {
       const coefs = this.coefs[i] as Float64Array[];
       for (const [g, r] of (this.hourly[i] as RidgeRegression[]).entries())
         r.solve(pooled, this.opts.hourPrior, coefs[g]);
-      const n = Math.min(this.errorCount[i] as number, MAX_ERRORS);
       if (!bounds) continue;
-      const sorted = (this.errors[i] as Float64Array).slice(0, n).sort();
-      // The interval always holds the forecast itself, even when recent errors lean one way.
-      if (n >= 50) this.bounds[i] = [Math.min(0, quantile(sorted, 0.1)), Math.max(0, quantile(sorted, 0.9))];
+      // Errors spread much wider at night (few people, so noisy ratios) than in the busy hours:
+      // each hour gets its own quantiles once it has enough errors, else the pooled ones.
+      const quantiles = (ring: number): [number, number] | undefined => {
+        const errors = this.errors[i]?.[ring] as Float64Array;
+        const n = Math.min(this.errorCount[i]?.[ring] as number, errors.length);
+        if (n < MIN_ERRORS) return undefined;
+        const sorted = errors.slice(0, n).sort();
+        // The interval always holds the forecast itself, even when recent errors lean one way.
+        return [Math.min(0, quantile(sorted, 0.1)), Math.max(0, quantile(sorted, 0.9))];
+      };
+      const allDay = quantiles(24);
+      if (allDay) this.bounds[i] = HOURS.map((hr) => quantiles(hr) ?? allDay);
     }
   }
 
@@ -272,7 +290,7 @@ export class CongestionModel {
       if (p === undefined) return undefined;
       lyhat = Math.log1p(p) + this.predict(h, hourOf(target.local), this.features(h, p));
     }
-    const [qlo, qhi] = this.bounds[this.horizonIndex(h)] as [number, number];
+    const [qlo, qhi] = this.bounds[this.horizonIndex(h)]?.[hourOf(target.local)] as [number, number];
     const scale = (q: number) => Math.max(0, uplift * Math.expm1(lyhat + q));
     return { forecast: scale(0), lower: scale(qlo), upper: scale(qhi) };
   }

@@ -303,3 +303,37 @@ describe('model tells a one-hour spike from a day that runs high', () => {
     expect(next(trained(), 1.2, 1)).toBeGreaterThan(1.08);
   });
 });
+
+describe('intervals by hour of the day', () => {
+  it('are wide where the counts are noisy (night) and narrow where they are steady (day)', () => {
+    const m = new CongestionModel({ ...DEFAULT_MODEL, stepMs: HOUR, isHoliday: noHolidays, horizons: 3 });
+    const at = (utc: number) => ({ utc, local: utc + 9 * HOUR });
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
+    // Local 0:00-5:59 varies by a factor up to e^±0.6, the rest of the day by e^±0.05.
+    const localHour = (utc: number) => (at(utc).local % 86_400_000) / HOUR;
+    const feed = (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const t = T0 + i * HOUR;
+        m.update(at(t), 100 * Math.exp((localHour(t) < 6 ? 0.6 : 0.05) * (2 * random() - 1)));
+      }
+    };
+    /** log(upper / lower) two hours after the last value fed (at step `last`). */
+    const width = (last: number) => {
+      const f = m.forecast(2, at(T0 + (last + 2) * HOUR));
+      return Math.log1p(f?.upper ?? 0) - Math.log1p(f?.lower ?? 0);
+    };
+    const weeks = 12 * 168; // T0 is local midnight: the last value fed is at 23:00
+    feed(0, weeks);
+    expect(localHour(T0 + (weeks + 1) * HOUR)).toBe(1);
+    const night = width(weeks - 1);
+    feed(weeks, weeks + 10);
+    expect(localHour(T0 + (weeks + 11) * HOUR)).toBe(11);
+    const day = width(weeks + 9);
+    expect(night).toBeGreaterThan(0.6);
+    expect(day).toBeLessThan(0.15);
+  });
+});
