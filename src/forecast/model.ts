@@ -86,12 +86,39 @@ const N = FEATURES.length;
 const HOURS = Array.from({ length: 24 }, (_, i) => i);
 const hourOf = (local: number) => Math.floor((((local % DAY_MS) + DAY_MS) % DAY_MS) / 3_600_000);
 
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return 0;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (pos - lo);
+/**
+ * The q-quantile (linear between order statistics) of the first n values of `a`, which it
+ * reorders: a selection, not a sort, since the intervals take 2 × 25 quantiles per horizon weekly.
+ */
+export function quantile(a: Float64Array, n: number, q: number): number {
+  if (n === 0) return 0;
+  const pos = (n - 1) * q;
+  const k = Math.floor(pos);
+  // Hoare's selection: afterwards a[k] is the k-th smallest, with nothing smaller to its right.
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i++] = a[j] as number;
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  const below = a[k] as number;
+  if (pos === k) return below;
+  let above = Number.POSITIVE_INFINITY;
+  for (let i = k + 1; i < n; i++) above = Math.min(above, a[i] as number);
+  return below + (above - below) * (pos - k);
 }
 
 interface Pending {
@@ -271,9 +298,9 @@ export class CongestionModel {
         const errors = this.errors[i]?.[ring] as Float64Array;
         const n = Math.min(this.errorCount[i]?.[ring] as number, errors.length);
         if (n < MIN_ERRORS) return undefined;
-        const sorted = errors.slice(0, n).sort();
+        const scratch = errors.slice(0, n);
         // The interval always holds the forecast itself, even when recent errors lean one way.
-        return [Math.min(0, quantile(sorted, 0.1)), Math.max(0, quantile(sorted, 0.9))];
+        return [Math.min(0, quantile(scratch, n, 0.1)), Math.max(0, quantile(scratch, n, 0.9))];
       };
       const allDay = quantiles(24);
       if (allDay) this.bounds[i] = HOURS.map((hr) => quantiles(hr) ?? allDay);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backtestLocation, type Prediction } from '../../src/forecast/backtest.ts';
 import { congestionLevel } from '../../src/forecast/levels.ts';
-import { CongestionModel, DEFAULT_MODEL } from '../../src/forecast/model.ts';
+import { CongestionModel, DEFAULT_MODEL, quantile } from '../../src/forecast/model.ts';
 import { SeasonalProfile, trimmedMean } from '../../src/forecast/profile.ts';
 import { RidgeRegression, solveSpd } from '../../src/forecast/ridge.ts';
 import { type Point, parseInstant, readCountsCsv } from '../../src/forecast/series.ts';
@@ -204,6 +204,21 @@ describe('linear algebra', () => {
       for (const [z, w] of samples) r.add([1], z, w);
       expect(r.solve([prior], strength)[0]).toBeCloseTo(want, 10);
     }
+  });
+});
+
+describe('quantiles', () => {
+  it('select the order statistics, linear between them, with ties and in any order (hand-checked)', () => {
+    const cases: Array<[number[], number, number]> = [
+      [[5, 1, 4, 2, 3], 0.5, 3],
+      [[5, 1, 4, 2, 3], 0.1, 1.4], // position 0.4 between 1 and 2
+      [[5, 1, 4, 2, 3], 0.9, 4.6],
+      [[2, 2, 2, 1, 9, 2], 0.9, 5.5], // position 4.5 between 2 and 9
+      [[-1, 7], 1, 7],
+      [[3], 0.1, 3],
+    ];
+    for (const [xs, q, want] of cases)
+      expect(quantile(Float64Array.from(xs), xs.length, q)).toBeCloseTo(want, 12);
   });
 });
 
