@@ -31,6 +31,9 @@ export class SeasonalProfile {
   private readonly values = new Map<number, number[]>();
   private readonly means = new Map<number, number>();
   private readonly types = new Map<number, number>();
+  /** The fallbacks of at(), kept until a value joins them (a new site asks for them each step). */
+  private readonly slotMeans = new Map<number, number>();
+  private anyMean: number | undefined;
 
   constructor(
     private readonly stepMs: number,
@@ -63,6 +66,8 @@ export class SeasonalProfile {
     if (list.length > this.window) list.shift();
     this.values.set(k, list);
     this.means.set(k, trimmedMean(list));
+    this.slotMeans.delete(k % this.slotsPerDay);
+    this.anyMean = undefined;
   }
 
   /**
@@ -77,8 +82,19 @@ export class SeasonalProfile {
     const slot = k % this.slotsPerDay;
     const sunday = k >= HOLIDAY * this.slotsPerDay ? this.means.get(slot) : undefined;
     if (sunday !== undefined) return sunday;
-    const sameSlot = [...this.values.entries()].filter(([key]) => key % this.slotsPerDay === slot);
-    const pool = (sameSlot.length ? sameSlot : [...this.values.entries()]).flatMap(([, v]) => v);
-    return pool.length ? trimmedMean(pool) : undefined;
+    let mean = this.slotMeans.get(slot);
+    if (mean === undefined) {
+      const pool = [...this.values.entries()]
+        .filter(([key]) => key % this.slotsPerDay === slot)
+        .flatMap(([, v]) => v);
+      if (pool.length) {
+        mean = trimmedMean(pool);
+        this.slotMeans.set(slot, mean);
+      }
+    }
+    if (mean !== undefined) return mean;
+    if (this.anyMean === undefined && this.values.size)
+      this.anyMean = trimmedMean([...this.values.values()].flat());
+    return this.anyMean;
   }
 }

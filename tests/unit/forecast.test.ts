@@ -255,6 +255,12 @@ describe('profile', () => {
     firstHoliday.add(local(0, 10), 50);
     expect(firstHoliday.at(local(7, 10))).toBe(5);
     expect(firstHoliday.at(local(7, 11))).toBe(27.5); // nothing at 11:00: all that was seen
+    // The fallbacks follow new values (they are kept between values, not forever).
+    firstHoliday.add(local(2, 11), 9); // a Wednesday at 11:00
+    expect(firstHoliday.at(local(1, 11))).toBe(9); // Tuesday 11:00: the same slot on any day
+    firstHoliday.add(local(3, 11), 11);
+    expect(firstHoliday.at(local(1, 11))).toBe(10);
+    expect(firstHoliday.at(local(1, 12))).toBeCloseTo((5 + 50 + 9 + 11) / 4, 10);
   });
 });
 
