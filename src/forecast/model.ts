@@ -121,15 +121,6 @@ export function quantile(a: Float64Array, n: number, q: number): number {
   return below + (above - below) * (pos - k);
 }
 
-interface Pending {
-  h: number;
-  x: Float64Array;
-  /** ln(1 + profile at the target), as the forecast used it. */
-  lp: number;
-  /** The forecast log-ratio, to learn the interval from its error. */
-  zhat: number;
-}
-
 export class CongestionModel {
   private readonly profile: SeasonalProfile;
   /** Per horizon: one regression pooled over the day and one per hour of the target. */
@@ -144,7 +135,15 @@ export class CongestionModel {
   private readonly errors: Float64Array[][];
   private readonly errorCount: number[][];
   private readonly bounds: Array<Array<[number, number]>>;
-  private readonly pending = new Map<number, Pending[]>();
+  /**
+   * Forecasts waiting for their target, in a ring by target step modulo horizons + 1 (each holds
+   * one per horizon): the target step, ln(1 + profile at the target) as the forecast used it,
+   * the forecast log-ratio (to learn the interval from its error), and the features.
+   */
+  private readonly pendingStep: Float64Array;
+  private readonly pendingLp: Float64Array;
+  private readonly pendingZhat: Float64Array;
+  private readonly pendingX: Float64Array[];
   /** Per horizon from the current origin: the target's local time and ln(1 + forecast). */
   private readonly issued: Float64Array;
   /** Log-ratios of the last week (NaN: no value), by step modulo the ring's length. */
@@ -179,6 +178,11 @@ export class CongestionModel {
     this.errorCount = hs.map(() => rings.map(() => 0));
     this.bounds = hs.map(() => HOURS.map(() => [-0.4, 0.4]));
     this.issued = new Float64Array(2 * opts.horizons).fill(Number.NaN);
+    const slots = (opts.horizons + 1) * opts.horizons;
+    this.pendingStep = new Float64Array(slots).fill(Number.NaN);
+    this.pendingLp = new Float64Array(slots);
+    this.pendingZhat = new Float64Array(slots);
+    this.pendingX = Array.from({ length: slots }, () => new Float64Array(N));
   }
 
   profileAt(at: Instant): number | undefined {
@@ -193,9 +197,8 @@ export class CongestionModel {
   }
 
   /** Features from the current origin for the target h steps ahead, whose profile is `p`. */
-  private features(h: number, p: number): Float64Array {
+  private features(h: number, p: number, x: Float64Array = new Float64Array(N)): Float64Array {
     const t = this.origin as number;
-    const x = new Float64Array(N);
     x[0] = 1;
     x[1] = this.ratioAt(t);
     x[2] = this.ratioAt(t - 1);
@@ -226,8 +229,6 @@ export class CongestionModel {
   /** Feeds the value observed at `at` (undefined: a gap, e.g. a camera outage). */
   update(at: Instant, value: number | undefined): void {
     const step = Math.round(at.utc / this.opts.stepMs);
-    const due = this.pending.get(step);
-    this.pending.delete(step);
     this.origin = step;
     const known = value !== undefined && Number.isFinite(value);
     const p = this.profile.at(at.local);
@@ -238,7 +239,7 @@ export class CongestionModel {
     if (known && p !== undefined) {
       const ly = Math.log1p(value);
       r = ly - this.originLp;
-      this.learn(due ?? [], ly, hourOf(at.local));
+      this.learn(step, ly, hourOf(at.local));
       this.slow += this.slowRate * (r - this.slow);
       this.today.actual += value;
       this.today.profile += p;
@@ -253,33 +254,47 @@ export class CongestionModel {
       const local = at.local + h * this.opts.stepMs;
       const target = this.profile.at(local);
       if (target === undefined) continue;
-      const x = this.features(h, target);
+      const slot = this.slot(step + h, h);
+      const x = this.features(h, target, this.pendingX[slot] as Float64Array);
       const lp = Math.log1p(target);
       const zhat = this.predict(h, hourOf(local), x);
-      const list = this.pending.get(step + h) ?? [];
-      list.push({ h, x, lp, zhat });
-      this.pending.set(step + h, list);
+      this.pendingStep[slot] = step + h;
+      this.pendingLp[slot] = lp;
+      this.pendingZhat[slot] = zhat;
       this.issued[2 * h - 2] = local;
       this.issued[2 * h - 1] = lp + zhat;
     }
   }
 
+  private slot(target: number, h: number): number {
+    const n = this.opts.horizons + 1;
+    return (((target % n) + n) % n) * this.opts.horizons + h - 1;
+  }
+
   /** The forecasts made for this step meet its observed value `ly` = ln(1 + y). */
-  private learn(due: Pending[], ly: number, hour: number): void {
-    for (const { h, x, lp, zhat } of due) {
+  private learn(step: number, ly: number, hour: number): void {
+    for (let h = 1; h <= this.opts.horizons; h++) {
+      const slot = this.slot(step, h);
+      if (this.pendingStep[slot] !== step) continue;
+      const x = this.pendingX[slot] as Float64Array;
+      const lp = this.pendingLp[slot] as number;
+      const zhat = this.pendingZhat[slot] as number;
       const z = ly - lp;
       // Huber weights from the error the forecast actually made: a robust fit, so rare glitches
       // and outlier hours don't steer the coefficients (an online iteratively reweighted fit).
       const w = Math.exp(this.opts.weightPower * lp) / Math.max(Math.abs(z - zhat), this.opts.huber);
       this.pooled[h - 1]?.add(x, z, w);
       this.hourly[h - 1]?.[hour]?.add(x, z, w);
-      const counts = this.errorCount[h - 1] as number[];
-      for (const ring of [hour, 24]) {
-        const errors = this.errors[h - 1]?.[ring] as Float64Array;
-        errors[(counts[ring] as number) % errors.length] = z - zhat;
-        counts[ring] = (counts[ring] as number) + 1;
-      }
+      this.keepError(h, hour, z - zhat);
+      this.keepError(h, 24, z - zhat);
     }
+  }
+
+  private keepError(h: number, ring: number, e: number): void {
+    const counts = this.errorCount[h - 1] as number[];
+    const errors = this.errors[h - 1]?.[ring] as Float64Array;
+    errors[(counts[ring] as number) % errors.length] = e;
+    counts[ring] = (counts[ring] as number) + 1;
   }
 
   /** Once a day new coefficients, once a week new interval bounds, from what has been observed. */
