@@ -25,6 +25,9 @@ export interface LoadResult {
   acknowledged: number;
   failed: number;
   seconds: number;
+  /** Wall-clock bounds (ms since the epoch) of the publishing: every reading's time lies within. */
+  startedAt: number;
+  endedAt: number;
   throughput: number;
   latencyMs: { p50: number; p95: number; p99: number };
 }
@@ -122,7 +125,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       }),
     );
   }
-  const seconds = (Date.now() - start) / 1000;
+  const endedAt = Date.now();
+  const seconds = (endedAt - start) / 1000;
   await Promise.all(clients.map((c) => c.endAsync(true)));
   const sorted = latencies.sort((a, b) => a - b);
   return {
@@ -132,6 +136,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     acknowledged,
     failed,
     seconds,
+    startedAt: start,
+    endedAt,
     throughput: acknowledged / Math.min(seconds, opts.durationS),
     latencyMs: { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99) },
   };
