@@ -317,8 +317,13 @@ export class CongestionModel {
         // The interval always holds the forecast itself, even when recent errors lean one way.
         return [Math.min(0, quantile(scratch, n, 0.1)), Math.max(0, quantile(scratch, n, 0.9))];
       };
-      const allDay = quantiles(24);
-      if (allDay) this.bounds[i] = HOURS.map((hr) => quantiles(hr) ?? allDay);
+      let allDay: [number, number] | undefined;
+      this.bounds[i] = HOURS.map((hr, k) => {
+        const own = quantiles(hr);
+        if (own) return own;
+        allDay ??= quantiles(24);
+        return allDay ?? (this.bounds[i]?.[k] as [number, number]);
+      });
     }
   }
 
