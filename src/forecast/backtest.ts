@@ -52,9 +52,12 @@ export function backtestLocation(location: string, points: Point[], opts: Backte
     horizons: HORIZONS.length,
     ...opts.model,
   });
-  const byStep = new Map<number, Point>(points.map((p) => [Math.round(p.at.utc / stepMs), p]));
   const first = Math.round((points[0]?.at.utc ?? 0) / stepMs);
   const last = Math.round((points.at(-1)?.at.utc ?? 0) / stepMs);
+  // The points by grid step (a dense array: the loop looks up some 30 steps per origin).
+  const grid: Array<Point | undefined> = new Array(last - first + 1).fill(undefined);
+  for (const p of points) grid[Math.round(p.at.utc / stepMs) - first] = p;
+  const byStep = { get: (step: number) => grid[step - first] };
   const weekSteps = Math.round(WEEK / stepMs);
   const warmUp = first + 8 * weekSteps;
   const sums = HORIZONS.map(() => ({ n: 0, actual: 0, model: 0, naive: 0, profile: 0, covered: 0 }));
