@@ -1,5 +1,5 @@
 // Runs the backtest over a CSV and renders it as a table or the documented JSON shape.
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { backtestLocation, type HorizonResult, type Prediction } from './backtest.ts';
 import { isJapaneseHoliday } from './holidays-jp.ts';
 import { readCountsCsv, readHolidayFile } from './series.ts';
@@ -24,29 +24,42 @@ export async function runBacktest(req: BacktestRequest): Promise<BacktestReport>
   const series = readCountsCsv(req.csv);
   const custom = req.holidays ? readHolidayFile(req.holidays) : undefined;
   const isHoliday = custom ? (d: string) => custom.has(d) : isJapaneseHoliday;
-  const out = req.predictions ? createWriteStream(req.predictions) : undefined;
-  out?.write('location,origin,target,h,forecast,lower,upper,actual\n');
-  const csvField = (s: string) => (/[",]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
-  const onPrediction = out
-    ? (p: Prediction) =>
-        out.write(
-          `${csvField(p.location)},${p.origin},${p.target},${p.h},${p.forecast.toFixed(3)},${p.lower.toFixed(3)},${p.upper.toFixed(3)},${p.actual}\n`,
-        )
-    : undefined;
   const locations = [...series.keys()].filter((l) => !req.location || l === req.location).sort();
   if (locations.length === 0)
     throw new Error(req.location ? `no location "${req.location}" in ${req.csv}` : `no data in ${req.csv}`);
+  const out = req.predictions ? openSync(req.predictions, 'w') : undefined;
+  if (out !== undefined) writeSync(out, 'location,origin,target,h,forecast,lower,upper,actual\n');
+  const csvField = (s: string) => (/[",]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+  // Millions of rows: written in chunks, since a write per row costs more than the model.
+  let chunk: string[] = [];
+  const flush = () => {
+    if (out !== undefined && chunk.length) writeSync(out, chunk.join(''));
+    chunk = [];
+  };
+  const onPrediction =
+    out !== undefined
+      ? (p: Prediction) => {
+          chunk.push(
+            `${csvField(p.location)},${p.origin},${p.target},${p.h},${p.forecast.toFixed(3)},${p.lower.toFixed(3)},${p.upper.toFixed(3)},${p.actual}\n`,
+          );
+          if (chunk.length >= 10_000) flush();
+        }
+      : undefined;
   const report: BacktestReport = { locations: [] };
-  for (const location of locations) {
-    const horizons = backtestLocation(location, series.get(location) ?? [], {
-      isHoliday,
-      from: req.from ? Date.parse(req.from) : undefined,
-      to: req.to ? Date.parse(req.to) : undefined,
-      onPrediction,
-    });
-    report.locations.push({ location, horizons });
+  try {
+    for (const location of locations) {
+      const horizons = backtestLocation(location, series.get(location) ?? [], {
+        isHoliday,
+        from: req.from ? Date.parse(req.from) : undefined,
+        to: req.to ? Date.parse(req.to) : undefined,
+        onPrediction,
+      });
+      report.locations.push({ location, horizons });
+    }
+    flush();
+  } finally {
+    if (out !== undefined) closeSync(out);
   }
-  if (out) await new Promise<void>((resolve) => out.end(() => resolve()));
   return report;
 }
 

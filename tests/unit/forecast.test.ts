@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backtestLocation, type Prediction } from '../../src/forecast/backtest.ts';
+import { runBacktest } from '../../src/forecast/backtest-report.ts';
 import { congestionLevel } from '../../src/forecast/levels.ts';
 import { CongestionModel, DEFAULT_MODEL, quantile } from '../../src/forecast/model.ts';
 import { SeasonalProfile, trimmedMean } from '../../src/forecast/profile.ts';
@@ -356,5 +357,27 @@ describe('intervals by hour of the day', () => {
     const day = width(weeks + 9);
     expect(night).toBeGreaterThan(0.6);
     expect(day).toBeLessThan(0.15);
+  });
+});
+
+describe('backtest report', () => {
+  it('writes every forecast to --predictions, one row each, for every location', async () => {
+    const dir = tmpdir();
+    const csv = join(dir, `machi-bt-${Date.now()}.csv`);
+    const out = join(dir, `machi-bt-${Date.now()}-predictions.csv`);
+    const rows = ['timestamp,location,count'];
+    for (const [name, scale] of [
+      ['a', 1],
+      ['"b, east"', 2],
+    ] as const)
+      for (const p of series(20, shape)) rows.push(`${p.text},${name},${Math.round(p.value * scale)}`);
+    writeFileSync(csv, `${rows.join('\n')}\n`);
+    const report = await runBacktest({ csv, predictions: out });
+    const written = readFileSync(out, 'utf8').trim().split('\n');
+    const n = report.locations.flatMap((l) => l.horizons).reduce((a, r) => a + r.n, 0);
+    expect(n).toBeGreaterThan(10_000); // more than one chunk of rows
+    expect(written[0]).toBe('location,origin,target,h,forecast,lower,upper,actual');
+    expect(written.length - 1).toBe(n);
+    expect(written.filter((l) => l.startsWith('"b, east",')).length).toBe(n / 2);
   });
 });
