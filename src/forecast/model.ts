@@ -337,7 +337,8 @@ export class CongestionModel {
       if (p === undefined) return undefined;
       lyhat = Math.log1p(p) + this.predict(h, hourOf(target.local), this.features(h, p));
     }
-    const [qlo, qhi] = this.bounds[this.horizonIndex(h)]?.[hourOf(target.local)] as [number, number];
+    const bounds = this.bounds[this.horizonIndex(h)] as Array<[number, number]>;
+    const [qlo, qhi] = bounds[hourOf(target.local)] as [number, number];
     const scale = (q: number) => Math.max(0, uplift * Math.expm1(lyhat + q));
     return { forecast: scale(0), lower: scale(qlo), upper: scale(qhi) };
   }
