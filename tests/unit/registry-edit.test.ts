@@ -51,7 +51,8 @@ describe('machi devices (registry edits)', () => {
     expect(verifySecret(demoSecret('fs-takeo-001'), hash)).toBe(false);
   });
 
-  it('prints the secret once from the CLI', () => {
+  // Two CLI processes, each compiling TypeScript at start: seconds on a busy 2-core machine.
+  it('prints the secret once from the CLI', { timeout: 30_000 }, () => {
     const dir = copy();
     const out = spawnSync(
       'node',
