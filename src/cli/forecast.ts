@@ -4,7 +4,7 @@ import { runForecastOnce } from '../forecast/component.ts';
 import { createRuntime } from '../runtime/run.ts';
 import type { Command } from './command.ts';
 
-const USAGE = `machi forecast backtest --csv FILE [--location NAME] [--from DATE --to DATE] [--holidays FILE] [--json] [--predictions OUT.csv]
+const USAGE = `machi forecast backtest --csv FILE [--location NAME] [--from DATE --to DATE] [--holidays FILE] [--json] [--predictions OUT.csv] [--threads N]
 machi forecast run`;
 
 export const forecastCommand: Command = {
@@ -17,7 +17,7 @@ export const forecastCommand: Command = {
       const { values } = parseArgs({
         args: rest,
         options: Object.fromEntries(
-          [['csv'], ['location'], ['from'], ['to'], ['holidays'], ['predictions']].map(([o]) => [
+          [['csv'], ['location'], ['from'], ['to'], ['holidays'], ['predictions'], ['threads']].map(([o]) => [
             o,
             { type: 'string' as const },
           ]),
@@ -29,6 +29,11 @@ export const forecastCommand: Command = {
         return 2;
       }
       const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+      const threads = str(values.threads);
+      if (threads !== undefined && !/^[1-9]\d*$/.test(threads)) {
+        console.error(`--threads must be a positive integer, not "${threads}"`);
+        return 2;
+      }
       const started = Date.now();
       const report = await runBacktest({
         csv: values.csv,
@@ -37,6 +42,7 @@ export const forecastCommand: Command = {
         to: str(values.to),
         holidays: str(values.holidays),
         predictions: str(values.predictions),
+        threads: threads === undefined ? undefined : Number(threads),
       });
       if (values.json) {
         const json = {

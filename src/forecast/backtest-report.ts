@@ -1,7 +1,9 @@
 // Runs the backtest over a CSV and renders it as a table or the documented JSON shape.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { backtestLocation, type HorizonResult, type Prediction } from './backtest.ts';
-import { isJapaneseHoliday } from './holidays-jp.ts';
+import { availableParallelism } from 'node:os';
+import type { HorizonResult } from './backtest.ts';
+import { type JobResult, PREDICTIONS_HEADER, toJob } from './backtest-job.ts';
+import { runJobs } from './backtest-pool.ts';
 import { readCountsCsv, readHolidayFile } from './series.ts';
 
 export interface BacktestRequest {
@@ -11,52 +13,44 @@ export interface BacktestRequest {
   to?: string;
   holidays?: string;
   predictions?: string;
+  /** Worker threads for the locations (default: one per core). */
+  threads?: number;
 }
 
 export interface BacktestReport {
   locations: Array<{
     location: string;
-    horizons: Array<Omit<HorizonResult, 'coverage80'> & { coverage80: number }>;
+    horizons: HorizonResult[];
   }>;
 }
 
 export async function runBacktest(req: BacktestRequest): Promise<BacktestReport> {
   const series = readCountsCsv(req.csv);
-  const custom = req.holidays ? readHolidayFile(req.holidays) : undefined;
-  const isHoliday = custom ? (d: string) => custom.has(d) : isJapaneseHoliday;
   const locations = [...series.keys()].filter((l) => !req.location || l === req.location).sort();
   if (locations.length === 0)
     throw new Error(req.location ? `no location "${req.location}" in ${req.csv}` : `no data in ${req.csv}`);
-  const out = req.predictions ? openSync(req.predictions, 'w') : undefined;
-  if (out !== undefined) writeSync(out, 'location,origin,target,h,forecast,lower,upper,actual\n');
-  const csvField = (s: string) => (/[",]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
-  // Millions of rows: written in chunks, since a write per row costs more than the model.
-  let chunk: string[] = [];
-  const flush = () => {
-    if (out !== undefined && chunk.length) writeSync(out, chunk.join(''));
-    chunk = [];
+  const jobs = locations.map((l, i) => toJob(i, l, series.get(l) ?? []));
+  series.clear();
+  const settings = {
+    holidays: req.holidays ? [...readHolidayFile(req.holidays)] : undefined,
+    from: req.from ? Date.parse(req.from) : undefined,
+    to: req.to ? Date.parse(req.to) : undefined,
+    predictions: req.predictions !== undefined,
   };
-  const onPrediction =
-    out !== undefined
-      ? (p: Prediction) => {
-          chunk.push(
-            `${csvField(p.location)},${p.origin},${p.target},${p.h},${p.forecast.toFixed(3)},${p.lower.toFixed(3)},${p.upper.toFixed(3)},${p.actual}\n`,
-          );
-          if (chunk.length >= 10_000) flush();
-        }
-      : undefined;
+  const out = req.predictions ? openSync(req.predictions, 'w') : undefined;
   const report: BacktestReport = { locations: [] };
+  // Results come back in completion order: each is written once all before it are.
+  const done = new Map<number, JobResult>();
   try {
-    for (const location of locations) {
-      const horizons = backtestLocation(location, series.get(location) ?? [], {
-        isHoliday,
-        from: req.from ? Date.parse(req.from) : undefined,
-        to: req.to ? Date.parse(req.to) : undefined,
-        onPrediction,
-      });
-      report.locations.push({ location, horizons });
-    }
-    flush();
+    if (out !== undefined) writeSync(out, PREDICTIONS_HEADER);
+    await runJobs(jobs, settings, req.threads ?? availableParallelism(), (r) => {
+      done.set(r.index, r);
+      for (let next = done.get(report.locations.length); next; next = done.get(report.locations.length)) {
+        done.delete(next.index);
+        report.locations.push({ location: locations[next.index] as string, horizons: next.horizons });
+        if (out !== undefined) writeSync(out, next.predictions);
+      }
+    });
   } finally {
     if (out !== undefined) closeSync(out);
   }

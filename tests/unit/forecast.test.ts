@@ -372,12 +372,18 @@ describe('backtest report', () => {
     ] as const)
       for (const p of series(20, shape)) rows.push(`${p.text},${name},${Math.round(p.value * scale)}`);
     writeFileSync(csv, `${rows.join('\n')}\n`);
-    const report = await runBacktest({ csv, predictions: out });
+    const report = await runBacktest({ csv, predictions: out, threads: 1 });
     const written = readFileSync(out, 'utf8').trim().split('\n');
     const n = report.locations.flatMap((l) => l.horizons).reduce((a, r) => a + r.n, 0);
-    expect(n).toBeGreaterThan(10_000); // more than one chunk of rows
+    expect(n).toBeGreaterThan(10_000);
     expect(written[0]).toBe('location,origin,target,h,forecast,lower,upper,actual');
     expect(written.length - 1).toBe(n);
     expect(written.filter((l) => l.startsWith('"b, east",')).length).toBe(n / 2);
-  });
+    expect(written.findIndex((l) => l.startsWith('"b, east",'))).toBeGreaterThan(n / 2);
+
+    // Locations on worker threads: the same report and the same file, byte for byte.
+    const threaded = `${out}.threads`;
+    expect(await runBacktest({ csv, predictions: threaded, threads: 2 })).toEqual(report);
+    expect(readFileSync(threaded, 'utf8')).toBe(readFileSync(out, 'utf8'));
+  }, 60_000);
 });
