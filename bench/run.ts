@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.ts';
 import { stackDown, stackUp } from '../src/stack/stack.ts';
+import { deleteTopicsCreatedSince } from '../tests/integration/topic-cleanup.ts';
 import { alertLatencyCase } from './cases/alert-latency.ts';
 import { connectionsCase } from './cases/connections.ts';
 import { e2eCase } from './cases/e2e.ts';
@@ -25,6 +26,7 @@ if (unknown.length) {
 }
 
 const config = loadConfig();
+const since = Date.now();
 const started = await stackUp(config);
 const results: CaseResult[] = [];
 try {
@@ -45,6 +47,8 @@ try {
     results.push(...rows);
   }
 } finally {
+  // Every case runs on topic prefixes of its own: none is needed once the results are in.
+  await deleteTopicsCreatedSince(config.kafka.brokers, since).catch(() => {});
   await stackDown(started);
 }
 const table = writeResults(results);

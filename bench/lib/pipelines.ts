@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { deleteTopics } from '../../src/bus/admin.ts';
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import type { Config } from '../../src/config/config.ts';
 import { startBareAedes } from '../cases/ingest.ts';
@@ -64,11 +65,12 @@ export async function startMachiPipeline(
   const startWorker = () => startMachi(['worker'], { ...env, HTTP_PORT: '28089' });
   let worker: ChildProcess = startWorker();
   await waitForPort(28089);
-  const admin = new Kafka({
+  const kafka = new Kafka({
     brokers: config.kafka.brokers,
     clientId: 'bench-e2e',
     logLevel: logLevel.NOTHING,
-  }).admin();
+  });
+  const admin = kafka.admin();
   await admin.connect();
   const records = async (topic: string) =>
     (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
@@ -107,6 +109,7 @@ export async function startMachiPipeline(
       await admin.disconnect();
       await stopChild(worker);
       await stopChild(broker);
+      await deleteTopics(kafka, env.KAFKA_TOPIC_PREFIX).catch(() => {});
     },
   };
 }

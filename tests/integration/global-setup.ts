@@ -1,11 +1,18 @@
 // Brings up the real Kafka + InfluxDB with the project's own stack code when they are not running,
 // and stops afterwards only what it started (MACHI_KEEP_STACK=1 keeps them for the next run).
+// The topics the run created are deleted at the end either way.
 import { loadConfig } from '../../src/config/config.ts';
 import { stackDown, stackUp } from '../../src/stack/stack.ts';
+import { deleteTopicsCreatedSince } from './topic-cleanup.ts';
 
 export default async function setup(): Promise<() => Promise<void>> {
-  const started = await stackUp(loadConfig());
+  const config = loadConfig();
+  const since = Date.now();
+  const started = await stackUp(config);
   return async () => {
+    await deleteTopicsCreatedSince(config.kafka.brokers, since).catch((err: Error) =>
+      console.warn(`could not delete this run's topics: ${err.message}`),
+    );
     if (started.length > 0 && process.env.MACHI_KEEP_STACK !== '1') await stackDown(started);
   };
 }
