@@ -2,6 +2,12 @@
 // PUBACK only after this hook calls back, so calling back after Kafka's acknowledgement is what
 // makes ingest at-least-once. A callback with an error makes aedes drop the connection: the device
 // never gets a PUBACK and resends after reconnecting.
+//
+// Backpressure: aedes reads a client's socket again only once every packet of its last read has
+// been handled, so a publish that waits here stops that client's socket. When the overall
+// in-flight budget is full, publishes wait (in arrival order) for room instead of costing a
+// disconnect and a resend storm; only one that waits longer than the hand-off hold time, or a
+// client over its own budget, is disconnected.
 import type { AuthorizePublishHandler, Client } from 'aedes';
 import { toCanonical } from '../adapters/validate.ts';
 import type { BatchProducer } from '../bus/batch-producer.ts';
@@ -11,7 +17,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Registry } from '../registry/schema.ts';
 import type { ReadingRecord } from '../schemas/readings.ts';
 import type { ReasonCode } from '../schemas/reasons.ts';
-import { parseDeviceTopic } from '../schemas/topics.ts';
+import { type DeviceTopic, parseDeviceTopic } from '../schemas/topics.ts';
 import { mayPublish } from './acl.ts';
 import { brokerDeadLetter } from './dead-letter.ts';
 import type { BrokerMetrics } from './metrics.ts';
@@ -38,6 +44,19 @@ export interface HandoffDeps {
   log: Logger;
 }
 
+type Packet = Parameters<AuthorizePublishHandler>[1];
+type Callback = Parameters<AuthorizePublishHandler>[2];
+/** A device's publish that passed the checks, on its way to Kafka. */
+interface Publish {
+  client: Client;
+  topic: string;
+  deviceTopic: DeviceTopic;
+  payload: Buffer;
+  callback: Callback;
+  /** When the broker got it (a publish that waited keeps its arrival time). */
+  receivedAt: Date;
+}
+
 export function createHandoff({
   config,
   registry,
@@ -48,6 +67,10 @@ export function createHandoff({
 }: HandoffDeps): AuthorizePublishHandler {
   const pending = new WeakMap<Client, number>();
   const { perClient, total } = config.mqtt.inflight;
+  /** Publishes waiting for room in the overall budget, oldest first. */
+  const waiting: Publish[] = [];
+  /** The last "budget full" warning, so an overloaded broker does not flood its own log. */
+  let warnedAt = 0;
 
   const refuse = (
     client: Client,
@@ -81,9 +104,22 @@ export function createHandoff({
     return producer.send(topics.deadLetter, { key, value: JSON.stringify(record) });
   }
 
-  return (client, packet, callback) => {
-    // Publishes made by the broker itself (no client) are machi's own.
-    if (!client) return callback(null);
+  /** Lets waiting publishes through while there is room; refuses those that waited too long. */
+  function admitWaiting() {
+    while (waiting.length > 0 && producer.inflight < total) {
+      const w = waiting.shift() as (typeof waiting)[number];
+      metrics.waiting.dec();
+      if (w.client.closed) continue; // it never got a PUBACK: the device resends
+      if (Date.now() - w.receivedAt.getTime() > config.mqtt.handoff.holdMs) {
+        refuse(w.client, 'INFLIGHT_BUDGET', 'waited too long for room in the in-flight budget', w.callback);
+        continue;
+      }
+      send(w);
+    }
+  }
+
+  /** Checks a publish, then hands it off or, when the overall budget is full, has it wait. */
+  function admit(client: Client, packet: Packet, callback: Callback) {
     const principal = principalOf(client);
     if (!principal) return refuse(client, 'NOT_AUTHENTICATED', 'publish before authentication', callback);
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
@@ -103,20 +139,34 @@ export function createHandoff({
     // Only device readings go to Kafka; acks, heartbeats of signs and status stay on MQTT.
     if (!deviceTopic) return callback(null);
 
-    const held = pending.get(client) ?? 0;
-    if (held >= perClient || producer.inflight >= total) {
+    if ((pending.get(client) ?? 0) >= perClient) {
       return refuse(
         client,
         'INFLIGHT_BUDGET',
-        'in-flight budget exhausted: applying backpressure by disconnecting',
+        "client's in-flight budget exhausted: applying backpressure by disconnecting",
         callback,
       );
     }
-    pending.set(client, held + 1);
+    const publish = { client, topic: packet.topic, deviceTopic, payload, callback, receivedAt: new Date() };
+    if (producer.inflight >= total || waiting.length > 0) {
+      if (waiting.length === 0 && Date.now() - warnedAt > 10_000) {
+        warnedAt = Date.now();
+        log.warn({ total }, 'in-flight budget full: publishes wait, sockets pause');
+      }
+      waiting.push(publish);
+      metrics.waited.inc();
+      metrics.waiting.inc();
+      return;
+    }
+    send(publish);
+  }
+
+  /** Validates a device's publish and hands it to Kafka (or the dead letters); acks when done. */
+  function send({ client, topic, deviceTopic, payload, callback, receivedAt }: Publish) {
+    pending.set(client, (pending.get(client) ?? 0) + 1);
     metrics.inflight.inc();
     metrics.received.inc({ kind: deviceTopic.message });
 
-    const receivedAt = new Date();
     const result = toCanonical({
       payload,
       topic: deviceTopic,
@@ -141,7 +191,7 @@ export function createHandoff({
           metrics.accepted.inc({ kind: deviceTopic.message });
         });
     } else {
-      handoff = deadLetter(client, packet.topic, payload, result.reason, result.detail, deviceTopic.deviceId);
+      handoff = deadLetter(client, topic, payload, result.reason, result.detail, deviceTopic.deviceId);
     }
     handoff.then(
       () => {
@@ -153,10 +203,17 @@ export function createHandoff({
         refuse(client, 'KAFKA_UNAVAILABLE', `not acknowledged: ${err.message}`, callback);
       },
     );
-  };
+  }
 
   function release(client: Client) {
     pending.set(client, (pending.get(client) ?? 1) - 1);
     metrics.inflight.dec();
+    admitWaiting();
   }
+
+  return (client, packet, callback) => {
+    // Publishes made by the broker itself (no client) are machi's own.
+    if (!client) return callback(null);
+    admit(client, packet, callback);
+  };
 }

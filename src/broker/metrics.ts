@@ -55,6 +55,16 @@ export function brokerMetrics(registry: Registry) {
       help: 'QoS 1 messages held (not yet acknowledged) while Kafka confirms them',
       registers: [registry],
     }),
+    waited: new Counter({
+      name: 'machi_handoff_waited_total',
+      help: 'Publishes that had to wait for room in the overall in-flight budget',
+      registers: [registry],
+    }),
+    waiting: new Gauge({
+      name: 'machi_handoff_waiting',
+      help: 'Publishes waiting for room in the overall in-flight budget (their sockets are paused)',
+      registers: [registry],
+    }),
     disconnects: new Counter({
       name: 'machi_broker_disconnects_total',
       help: 'Clients the broker disconnected, by reason',
