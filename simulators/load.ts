@@ -16,6 +16,12 @@ export interface LoadOptions {
   localAddresses?: string[];
   /** Username for every connection (a bare broker without auth ignores it). */
   payload?: (deviceId: string, seq: number) => string;
+  /**
+   * At a fixed rate: messages awaiting their PUBACK beyond which due messages are not sent (and
+   * counted as unsent), so a broker that stops acknowledging cannot grow the generator's memory
+   * without bound (default: 10 s of the rate).
+   */
+  maxOutstanding?: number;
 }
 
 export interface LoadResult {
@@ -24,6 +30,8 @@ export interface LoadResult {
   sent: number;
   acknowledged: number;
   failed: number;
+  /** Due at the fixed rate but not sent: too many awaited their PUBACK. */
+  unsent: number;
   seconds: number;
   /** Wall-clock bounds (ms since the epoch) of the publishing: every reading's time lies within. */
   startedAt: number;
@@ -66,6 +74,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let sent = 0;
   let acknowledged = 0;
   let failed = 0;
+  let unsent = 0;
   const seqs = new Map<string, number>();
   const publishOne = (i: number) => {
     const client = clients[i] as MqttClient;
@@ -92,14 +101,19 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     // so a late timer on a busy machine does not lower the offered rate.
     let next = 0;
     let outstanding = 0;
+    const maxOutstanding = opts.maxOutstanding ?? Math.max(1000, opts.rate * 10);
     let drained: (() => void) | undefined;
     const settle = () => {
       outstanding--;
       if (outstanding === 0) drained?.();
     };
     while (Date.now() < end) {
-      const due = Math.floor(((Date.now() - start) / 1000) * opts.rate) - sent;
+      const due = Math.floor(((Date.now() - start) / 1000) * opts.rate) - sent - unsent;
       for (let k = 0; k < due; k++) {
+        if (outstanding >= maxOutstanding) {
+          unsent++;
+          continue;
+        }
         outstanding++;
         void publishOne(next).then(settle);
         next = (next + 1) % clients.length;
@@ -135,6 +149,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     sent,
     acknowledged,
     failed,
+    unsent,
     seconds,
     startedAt: start,
     endedAt,

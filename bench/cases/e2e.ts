@@ -43,6 +43,8 @@ export interface Step {
   sent: number;
   acknowledged: number;
   failed: number;
+  /** Due but not sent: the generator's bound on messages awaiting a PUBACK was reached. */
+  unsent: number;
   stored: number;
   lost: number;
   /** Stored but never acknowledged (the publisher gave up waiting): not a loss, but not exact either. */
@@ -105,6 +107,7 @@ async function step(
     sent: load.sent,
     acknowledged: load.acknowledged,
     failed: load.failed,
+    unsent: load.unsent,
     stored,
     lost: Math.max(0, load.acknowledged - stored),
     extra: Math.max(0, stored - load.acknowledged),
@@ -113,13 +116,14 @@ async function step(
     // nothing stored twice or from nowhere (stored ≤ sent), consumer lag bounded.
     pass:
       load.failed === 0 &&
+      load.unsent === 0 &&
       load.acknowledged >= 0.99 * rate * seconds &&
       stored >= load.acknowledged &&
       stored <= load.sent &&
       lagBounded,
   };
   console.log(
-    `    ${p.name} ${rate}/s ${seconds} s${restart ? ' with restart' : ''}: acknowledged ${s.acknowledged}, stored ${s.stored}, lost ${s.lost}, failed ${s.failed}, max lag ${maxLag ?? '—'} → ${s.pass ? 'ok' : 'not kept up'}`,
+    `    ${p.name} ${rate}/s ${seconds} s${restart ? ' with restart' : ''}: acknowledged ${s.acknowledged}, stored ${s.stored}, lost ${s.lost}, failed ${s.failed}, unsent ${s.unsent}, max lag ${maxLag ?? '—'} → ${s.pass ? 'ok' : 'not kept up'}`,
   );
   return s;
 }
