@@ -23,8 +23,15 @@ export async function deleteTopicsCreatedSince(brokers: string[], sinceMs: numbe
   await admin.connect();
   try {
     const topics = (await admin.listTopics()).filter((t) => (topicCreatedAt(t) ?? 0) >= sinceMs);
-    for (let i = 0; i < topics.length; i += 100)
-      await admin.deleteTopics({ topics: topics.slice(i, i + 100), timeout: 60_000 });
+    for (let i = 0; i < topics.length; i += 100) {
+      const batch = topics.slice(i, i + 100);
+      // One topic Kafka no longer knows ("does not host this topic-partition") fails the whole
+      // request: then one by one, skipping those.
+      await admin.deleteTopics({ topics: batch, timeout: 60_000 }).catch(async () => {
+        for (const topic of batch)
+          await admin.deleteTopics({ topics: [topic], timeout: 60_000 }).catch(() => {});
+      });
+    }
     return topics.length;
   } finally {
     await admin.disconnect();
