@@ -19,18 +19,30 @@ export function topicCreatedAt(topic: string): number | undefined {
 }
 
 export async function deleteTopicsCreatedSince(brokers: string[], sinceMs: number): Promise<number> {
-  const admin = new Kafka({ brokers, clientId: 'topic-cleanup', logLevel: logLevel.NOTHING }).admin();
+  // Few retries and a deadline: clean-up must never hold up the end of a run.
+  const admin = new Kafka({
+    brokers,
+    clientId: 'topic-cleanup',
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 1 },
+  }).admin();
+  const deadline = Date.now() + 60_000;
+  const ours = async () => (await admin.listTopics()).filter((t) => (topicCreatedAt(t) ?? 0) >= sinceMs);
   await admin.connect();
   try {
-    const topics = (await admin.listTopics()).filter((t) => (topicCreatedAt(t) ?? 0) >= sinceMs);
-    for (let i = 0; i < topics.length; i += 100) {
-      const batch = topics.slice(i, i + 100);
-      // One topic Kafka no longer knows ("does not host this topic-partition") fails the whole
-      // request: then one by one, skipping those.
-      await admin.deleteTopics({ topics: batch, timeout: 60_000 }).catch(async () => {
-        for (const topic of batch)
-          await admin.deleteTopics({ topics: [topic], timeout: 60_000 }).catch(() => {});
-      });
+    const topics = await ours();
+    // Kafka refuses a whole request for one topic it no longer knows ("does not host this
+    // topic-partition"): then again with those still listed, until none are left or time is up.
+    let left = topics;
+    while (left.length > 0 && Date.now() < deadline) {
+      let refused = false;
+      for (let i = 0; i < left.length; i += 100)
+        await admin.deleteTopics({ topics: left.slice(i, i + 100), timeout: 10_000 }).catch(() => {
+          refused = true;
+        });
+      if (!refused) break;
+      await new Promise((r) => setTimeout(r, 1000));
+      left = await ours();
     }
     return topics.length;
   } finally {
