@@ -15,6 +15,7 @@ import type { KafkaTopics } from '../bus/topics.ts';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry } from '../registry/schema.ts';
+import { Fifo } from '../runtime/fifo.ts';
 import type { ReadingRecord } from '../schemas/readings.ts';
 import type { ReasonCode } from '../schemas/reasons.ts';
 import { type DeviceTopic, parseDeviceTopic } from '../schemas/topics.ts';
@@ -68,7 +69,7 @@ export function createHandoff({
   const pending = new WeakMap<Client, number>();
   const { perClient, total } = config.mqtt.inflight;
   /** Publishes waiting for room in the overall budget, oldest first. */
-  const waiting: Publish[] = [];
+  const waiting = new Fifo<Publish>();
   /** The last "budget full" warning, so an overloaded broker does not flood its own log. */
   let warnedAt = 0;
 
@@ -107,7 +108,7 @@ export function createHandoff({
   /** Lets waiting publishes through while there is room; refuses those that waited too long. */
   function admitWaiting() {
     while (waiting.length > 0 && producer.inflight < total) {
-      const w = waiting.shift() as (typeof waiting)[number];
+      const w = waiting.shift() as Publish;
       metrics.waiting.dec();
       if (w.client.closed) continue; // it never got a PUBACK: the device resends
       if (Date.now() - w.receivedAt.getTime() > config.mqtt.handoff.holdMs) {
