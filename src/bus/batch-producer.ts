@@ -1,8 +1,9 @@
 // A micro-batching Kafka producer: `send` resolves only once Kafka (acks from all in-sync replicas)
 // has the record. One batch is in flight at a time, so per-key order holds across retries.
-import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from '../observability/logger.ts';
 import { retry } from '../runtime/retry.ts';
+import { memoizedDefaultPartitioner } from './partitioner.ts';
 
 export interface BatchProducerOptions {
   batchSize: number;
@@ -40,7 +41,7 @@ export class BatchProducer {
   ) {
     this.producer = kafka.producer({
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: memoizedDefaultPartitioner,
     });
   }
 
