@@ -57,8 +57,17 @@ export function filterWithin(inner: string, outer: string): boolean {
   return a.length === b.length;
 }
 
+/** Each connection's publish filters, built once: every publish of a busy broker checks them. */
+const publishFilters = new WeakMap<Principal, string[]>();
+
 export function mayPublish(p: Principal, topic: string): boolean {
-  return ACL[p.role].publish(p).some((filter) => filterWithin(topic, filter));
+  let filters = publishFilters.get(p);
+  if (!filters) {
+    filters = ACL[p.role].publish(p);
+    publishFilters.set(p, filters);
+  }
+  // A device's own topics are literal, so equality settles most checks without splitting.
+  return filters.some((filter) => filter === topic || filterWithin(topic, filter));
 }
 
 export function maySubscribe(p: Principal, filter: string): boolean {
