@@ -117,11 +117,18 @@ export class LeanPublisher {
     });
   }
 
-  end(): Promise<void> {
+  /**
+   * Sends DISCONNECT and closes. A broker that is behind reads the DISCONNECT only after its backlog,
+   * and a paused socket may never close from its side: after `graceMs` the socket is destroyed.
+   */
+  end(graceMs = 1000): Promise<void> {
     return new Promise((resolve) => {
       if (this.socket.destroyed) return resolve();
-      this.socket.once('close', () => resolve());
-      // DISCONNECT, then close our side.
+      const timer = setTimeout(() => this.socket.destroy(), graceMs);
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       this.socket.end(Buffer.from([0xe0, 0]));
     });
   }

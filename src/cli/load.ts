@@ -11,7 +11,7 @@ export const loadCommand: Command = {
   summary:
     'load generator: N device connections publishing QoS 1 at a total rate; or make a load-test registry',
   usage:
-    'machi load --devices N --rate R --duration S [--window W]\nmachi load --make-registry DIR --devices N',
+    'machi load --devices N --rate R --duration S [--window W] [--client mqtt.js|lean]\nmachi load --make-registry DIR --devices N',
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -20,6 +20,7 @@ export const loadCommand: Command = {
         rate: { type: 'string', default: '0' },
         duration: { type: 'string', default: '10' },
         window: { type: 'string', default: '20' },
+        client: { type: 'string', default: 'mqtt.js' },
         'make-registry': { type: 'string' },
       },
     });
@@ -30,6 +31,11 @@ export const loadCommand: Command = {
         `wrote ${n} load devices to ${values['make-registry']} (start the broker with MACHI_DEVICES_DIR=${values['make-registry']})`,
       );
       return 0;
+    }
+    const client = values.client;
+    if (client !== 'mqtt.js' && client !== 'lean') {
+      console.error(`--client must be mqtt.js or lean, not ${client}`);
+      return 2;
     }
     const config = loadConfig();
     const ids = [...loadRegistry(config.devicesDir).devices.values()]
@@ -48,6 +54,7 @@ export const loadCommand: Command = {
       rate: Number(values.rate),
       durationS: Number(values.duration),
       window: Number(values.window),
+      client,
     });
     console.log(JSON.stringify(result, null, 2));
     return result.failed === 0 ? 0 : 1;
