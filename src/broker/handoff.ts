@@ -10,7 +10,7 @@
 // client over its own budget, is disconnected.
 import type { AuthorizePublishHandler, Client } from 'aedes';
 import { toCanonical } from '../adapters/validate.ts';
-import type { BatchProducer } from '../bus/batch-producer.ts';
+import type { BatchProducer, SendCallback } from '../bus/batch-producer.ts';
 import type { KafkaTopics } from '../bus/topics.ts';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -91,6 +91,7 @@ export function createHandoff({
     reason: ReasonCode,
     detail: string,
     key: string,
+    done: SendCallback,
   ) {
     metrics.rejected.inc({ reason });
     log.info({ clientId: client.id, topic, reason, detail }, 'publish rejected');
@@ -102,7 +103,17 @@ export function createHandoff({
       clientId: client.id,
       brokerTime: new Date(),
     });
-    return producer.send(topics.deadLetter, { key, value: JSON.stringify(record) });
+    producer.enqueue(topics.deadLetter, { key, value: JSON.stringify(record) }, done);
+  }
+
+  /** Each client's last topic, parsed: a device publishes to the same topic over and over. */
+  const lastTopic = new WeakMap<Client, { topic: string; parsed: DeviceTopic | undefined }>();
+  function deviceTopicOf(client: Client, topic: string): DeviceTopic | undefined {
+    const last = lastTopic.get(client);
+    if (last?.topic === topic) return last.parsed;
+    const parsed = parseDeviceTopic(topic);
+    lastTopic.set(client, { topic, parsed });
+    return parsed;
   }
 
   /** Lets waiting publishes through while there is room; refuses those that waited too long. */
@@ -133,10 +144,11 @@ export function createHandoff({
         'NOT_AUTHORIZED',
         `${principal.role} may not publish here`,
         client.id,
-      ).catch(() => {});
+        () => {},
+      );
       return refuse(client, 'NOT_AUTHORIZED', 'publish not allowed by the ACL', callback);
     }
-    const deviceTopic = parseDeviceTopic(packet.topic);
+    const deviceTopic = deviceTopicOf(client, packet.topic);
     // Only device readings go to Kafka; acks, heartbeats of signs and status stay on MQTT.
     if (!deviceTopic) return callback(null);
 
@@ -175,34 +187,25 @@ export function createHandoff({
       receivedAt,
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
     });
-    let handoff: Promise<void>;
-    if (result.ok) {
-      const record: ReadingRecord = {
-        v: 1,
-        reading: result.reading,
-        receivedAt: receivedAt.toISOString(),
-        drill: result.drill || client.id.startsWith(DRILL_CLIENT_PREFIX),
-      };
-      handoff = producer
-        .send(topics.readings[result.reading.kind], {
-          key: deviceTopic.deviceId,
-          value: JSON.stringify(record),
-        })
-        .then(() => {
-          metrics.accepted.inc({ kind: deviceTopic.message });
-        });
-    } else {
-      handoff = deadLetter(client, topic, payload, result.reason, result.detail, deviceTopic.deviceId);
+    const done: SendCallback = (err) => {
+      release(client);
+      if (err) return refuse(client, 'KAFKA_UNAVAILABLE', `not acknowledged: ${err.message}`, callback);
+      if (result.ok) metrics.accepted.inc({ kind: deviceTopic.message });
+      callback(null);
+    };
+    if (!result.ok) {
+      return deadLetter(client, topic, payload, result.reason, result.detail, deviceTopic.deviceId, done);
     }
-    handoff.then(
-      () => {
-        release(client);
-        callback(null);
-      },
-      (err: Error) => {
-        release(client);
-        refuse(client, 'KAFKA_UNAVAILABLE', `not acknowledged: ${err.message}`, callback);
-      },
+    const record: ReadingRecord = {
+      v: 1,
+      reading: result.reading,
+      receivedAt: receivedAt.toISOString(),
+      drill: result.drill || client.id.startsWith(DRILL_CLIENT_PREFIX),
+    };
+    producer.enqueue(
+      topics.readings[result.reading.kind],
+      { key: deviceTopic.deviceId, value: JSON.stringify(record) },
+      done,
     );
   }
 
