@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { Partitioners } from 'kafkajs';
 import type { MqttClient } from 'mqtt';
 import { Counter, type Registry as MetricsRegistry } from 'prom-client';
-import { ensureTopics } from '../bus/admin.ts';
+import { ensureTopics, fetchReplayOffsets } from '../bus/admin.ts';
 import { createKafka } from '../bus/kafka.ts';
 import { kafkaTopics } from '../bus/topics.ts';
 import { loadRegistry } from '../registry/load.ts';
@@ -197,18 +197,13 @@ export function alertsComponent(runtime: Runtime): Component {
       });
       outputs = { producer, kafkaTopics: topics, mqtt: client, writer, webhooks, registry };
 
-      const admin = kafka.admin();
-      await admin.connect();
       const replayTopics = [topics.readings.flood, topics.deviceHealth, topics.alertAcks];
-      const since = Date.now() - config.alerts.replayMs;
-      const seeks: Array<{ topic: string; partition: number; offset: string }> = [];
-      for (const topic of replayTopics) {
-        for (const p of await admin.fetchTopicOffsets(topic))
-          liveFrom.set(`${topic}:${p.partition}`, BigInt(p.high));
-        for (const p of await admin.fetchTopicOffsetsByTimestamp(topic, since))
-          seeks.push({ topic, partition: p.partition, offset: p.offset });
-      }
-      await admin.disconnect();
+      const { highs, seeks } = await fetchReplayOffsets(
+        kafka,
+        replayTopics,
+        Date.now() - config.alerts.replayMs,
+      );
+      for (const [key, high] of highs) liveFrom.set(key, high);
 
       await consumer.connect();
       await consumer.subscribe({ topics: replayTopics, fromBeginning: false });

@@ -15,14 +15,43 @@ export async function ensureTopics(
   config: Config,
   names = allTopicNames(config.kafka.topicPrefix),
 ): Promise<void> {
-  // Just after Kafka starts, or a topic is created, its metadata can lag behind ("This server does
-  // not host this topic-partition"): a component started beside a fresh Kafka retries, bounded.
-  await retry(() => createMissing(kafka, config, names), {
-    initialMs: 250,
-    maxMs: 2000,
-    jitter: 0.2,
-    maxAttempts: 20,
-  });
+  await retry(() => createMissing(kafka, config, names), STARTUP_RETRY);
+}
+
+// Just after Kafka starts, or a topic is created, its metadata can lag behind ("This server does
+// not host this topic-partition", "not the leader for that topic-partition"), and kafkajs's admin
+// retries only some of those errors: a component started beside a fresh Kafka retries, bounded.
+const STARTUP_RETRY = { initialMs: 250, maxMs: 2000, jitter: 0.2, maxAttempts: 20 };
+
+export interface ReplayOffsets {
+  /** The end of each `topic:partition` when asked: records before it are history. */
+  highs: Map<string, bigint>;
+  /** Where to start reading each partition so that records since `sinceMs` are replayed. */
+  seeks: Array<{ topic: string; partition: number; offset: string }>;
+}
+
+export async function fetchReplayOffsets(
+  kafka: Kafka,
+  topics: string[],
+  sinceMs: number,
+): Promise<ReplayOffsets> {
+  return retry(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const highs = new Map<string, bigint>();
+      const seeks: ReplayOffsets['seeks'] = [];
+      for (const topic of topics) {
+        for (const p of await admin.fetchTopicOffsets(topic))
+          highs.set(`${topic}:${p.partition}`, BigInt(p.high));
+        for (const p of await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs))
+          seeks.push({ topic, partition: p.partition, offset: p.offset });
+      }
+      return { highs, seeks };
+    } finally {
+      await admin.disconnect();
+    }
+  }, STARTUP_RETRY);
 }
 
 async function createMissing(kafka: Kafka, config: Config, names: string[]): Promise<void> {

@@ -30,8 +30,10 @@ export async function startComponents(runtime: Runtime, factories: ComponentFact
   try {
     for (const factory of factories) {
       const component = factory(runtime);
-      await component.start();
+      // Stopped too if its start fails half-way: a client it already connected would otherwise
+      // keep the broker's close (and the process) waiting.
       started.push(component);
+      await component.start();
       runtime.log.info({ component: component.name }, 'component started');
     }
     runtime.http.register(healthPlugin, { checks: runtime.readiness });
