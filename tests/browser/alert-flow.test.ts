@@ -8,7 +8,7 @@ import { AlertAck } from '../../src/schemas/alerts.ts';
 import { webComponent } from '../../src/web/component.ts';
 import { type BrokerHarness, startBroker } from '../integration/broker-harness.ts';
 import { collectTopic, eventually, testKafka } from '../integration/helpers.ts';
-import { launchChromium } from './chromium.ts';
+import { launchChromium, screenshot } from './chromium.ts';
 
 let h: BrokerHarness;
 let browser: Browser;
@@ -61,7 +61,7 @@ it('a corroborated flood reaches the sign and the office; the office ack reaches
   const sensors = (await row.locator('td').nth(2).textContent()) ?? '';
   expect(sensors).toContain('fs-takeo-001');
   expect(sensors).toContain('fs-takeo-005');
-  await office.screenshot({ path: 'docs/screenshots/office.png' });
+  await screenshot(office, 'office');
 
   await office.click(`button[data-alert-id="${alertId}"]`);
   const ack = await eventually(async () =>

@@ -1,6 +1,6 @@
 // Debian's chromium (installed by scripts/setup.sh), driven by playwright-core.
 import { execFileSync } from 'node:child_process';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 export function launchChromium(): Promise<Browser> {
   const executablePath = execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
@@ -16,4 +16,14 @@ export function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/**
+ * Screenshots go to tests/artifacts/ (ignored by git), so a test run leaves the checkout clean;
+ * MACHI_UPDATE_SCREENSHOTS=1 writes the README's docs/screenshots/ instead.
+ */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const dir =
+    process.env.MACHI_UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'tests/artifacts/screenshots';
+  await page.screenshot({ path: `${dir}/${name}.png` });
 }

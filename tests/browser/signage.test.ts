@@ -11,7 +11,7 @@ import { topics } from '../../src/schemas/topics.ts';
 import { webComponent } from '../../src/web/component.ts';
 import { type BrokerHarness, startBroker } from '../integration/broker-harness.ts';
 import { eventually } from '../integration/helpers.ts';
-import { launchChromium } from './chromium.ts';
+import { launchChromium, screenshot } from './chromium.ts';
 
 const SITE = 'takeo-onsen-station';
 const STALE_S = 60;
@@ -126,7 +126,7 @@ describe('signage page', () => {
     const symbol = await page.$eval('#now-level .symbol', (e) => getComputedStyle(e, '::before').content);
     expect(symbol).toBe('"✕"');
     await page.waitForSelector('body[data-lang="ja"]');
-    await page.screenshot({ path: 'docs/screenshots/sign-normal.png' });
+    await screenshot(page, 'sign-normal');
   });
 
   it('draws every level with its own symbol and text at WCAG AA contrast', async () => {
@@ -195,7 +195,7 @@ describe('signage page', () => {
     // The mode change is reported at once, not at the next 30 s heartbeat.
     await eventually(async () => beats.find((b) => b.mode === 'disaster'), 5000);
     await page.waitForSelector('body[data-lang="ja"]');
-    await page.screenshot({ path: 'docs/screenshots/sign-disaster.png' });
+    await screenshot(page, 'sign-disaster');
     await publish(topics.signageNotice(SITE), notice(false, false));
     await page.waitForSelector('body[data-mode="normal"] #now-level[data-level="crowded"]');
   });
@@ -207,7 +207,7 @@ describe('signage page', () => {
     expect(banner).toContain('訓練');
     expect(banner).toContain('DRILL');
     expect(await page.textContent('#notice-blocks')).toContain(messages.ja['notice.drillNote']);
-    await page.screenshot({ path: 'docs/screenshots/sign-drill.png' });
+    await screenshot(page, 'sign-drill');
     await publish(topics.signageNotice(SITE), notice(false, true));
     await page.waitForSelector('body[data-mode="normal"]');
   });
