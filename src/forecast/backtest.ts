@@ -3,7 +3,7 @@
 // targets: the seasonal naive (same slot a week earlier) and the weekly profile (mean of the same
 // weekday and hour over the previous 8 weeks with data), which is what Takeo shows today.
 import { CongestionModel, DEFAULT_MODEL, type ModelOptions } from './model.ts';
-import { inferStep, type Point } from './series.ts';
+import { formatInstant, inferStep, type Point } from './series.ts';
 
 const WEEK = 7 * 86_400_000;
 export const HORIZONS = [1, 2, 3] as const;
@@ -77,6 +77,15 @@ export function backtestLocation(location: string, points: Point[], opts: Backte
       const target = byStep.get(step + h);
       const f = model.forecast(h, target?.at ?? instant(step + h));
       if (!target || !f) continue;
+      opts.onPrediction?.({
+        location,
+        origin: point?.text ?? formatInstant(instant(step)),
+        target: target.text,
+        h,
+        ...f,
+        actual: target.value,
+      });
+      // Scored only where both baselines have a value: the three are compared on the same targets.
       const naive = byStep.get(step + h - weekSteps)?.value;
       let sum = 0;
       let weeks = 0;
@@ -96,14 +105,6 @@ export function backtestLocation(location: string, points: Point[], opts: Backte
       s.naive += Math.abs(target.value - naive);
       s.profile += Math.abs(target.value - profile);
       if (target.value >= f.lower && target.value <= f.upper) s.covered++;
-      opts.onPrediction?.({
-        location,
-        origin: point?.text ?? new Date(originUtc).toISOString(),
-        target: target.text,
-        h,
-        ...f,
-        actual: target.value,
-      });
     }
   }
   return HORIZONS.map((h, i) => {

@@ -23,7 +23,11 @@ export function parseInstant(text: string): Instant {
 
 export function readCountsCsv(file: string): Map<string, Point[]> {
   const lines = readFileSync(file, 'utf8').split('\n');
-  const header = (lines[0] ?? '').trim().split(',');
+  // Exports from spreadsheets and other tools: a byte-order mark, quoted or capitalised names.
+  const header = (lines[0] ?? '')
+    .replace(/^\uFEFF/, '')
+    .split(',')
+    .map((c) => c.trim().replace(/^"|"$/g, '').toLowerCase());
   const [ti, li, ci] = ['timestamp', 'location', 'count'].map((c) => header.indexOf(c));
   if (ti === undefined || li === undefined || ci === undefined || [ti, li, ci].some((i) => i < 0)) {
     throw new Error(`${file}: expected columns timestamp, location, count`);
@@ -42,18 +46,28 @@ export function readCountsCsv(file: string): Map<string, Point[]> {
       : line.split(',');
     const value = Number(cols[ci]);
     if (cols[ci] === '' || !Number.isFinite(value)) continue;
-    const text = cols[ti] as string;
-    const list = byLocation.get(cols[li] as string) ?? [];
+    const text = (cols[ti] as string).trim();
+    const location = (cols[li] as string).trim();
+    const list = byLocation.get(location) ?? [];
     let at = instants.get(text);
     if (!at) {
       at = parseInstant(text);
       instants.set(text, at);
     }
     list.push({ at, text, value });
-    byLocation.set(cols[li] as string, list);
+    byLocation.set(location, list);
   }
   for (const list of byLocation.values()) list.sort((a, b) => a.at.utc - b.at.utc);
   return byLocation;
+}
+
+/** ISO 8601 in local time with its offset (2024-03-31T02:00:00+13:00), like the input's. */
+export function formatInstant(at: Instant): string {
+  const offsetMin = Math.round((at.local - at.utc) / 60_000);
+  const sign = offsetMin < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMin);
+  const hhmm = `${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${new Date(at.local).toISOString().slice(0, 19)}${sign}${hhmm}`;
 }
 
 /** The most common spacing between points (15 min, 1 h, ...). */

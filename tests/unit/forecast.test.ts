@@ -8,7 +8,7 @@ import { congestionLevel } from '../../src/forecast/levels.ts';
 import { CongestionModel, DEFAULT_MODEL, quantile } from '../../src/forecast/model.ts';
 import { SeasonalProfile, trimmedMean } from '../../src/forecast/profile.ts';
 import { RidgeRegression, solveSpd } from '../../src/forecast/ridge.ts';
-import { type Point, parseInstant, readCountsCsv } from '../../src/forecast/series.ts';
+import { formatInstant, type Point, parseInstant, readCountsCsv } from '../../src/forecast/series.ts';
 
 const HOUR = 3_600_000;
 const WEEK = 168 * HOUR;
@@ -129,6 +129,22 @@ describe('levels and input', () => {
     ];
     expect(after.utc - before.utc).toBe(HOUR);
     expect(after.local).toBe(before.local);
+    expect(formatInstant(before)).toBe('2021-04-04T02:00:00+13:00');
+    expect(formatInstant(after)).toBe('2021-04-04T02:00:00+12:00');
+    expect(formatInstant(parseInstant('2021-04-04T02:00:00-03:30'))).toBe('2021-04-04T02:00:00-03:30');
+  });
+
+  it('reads exported CSV: byte-order mark, quoted capitalised header, CRLF, spaces, other column order', () => {
+    const file = join(tmpdir(), `machi-counts-bom-${Date.now()}.csv`);
+    writeFileSync(
+      file,
+      '\uFEFF"Count","Timestamp","Location"\r\n5, 2021-04-04T01:00:00+13:00 , Queen St\r\n,2021-04-04T02:00:00+13:00,Queen St\r\n7,2021-04-04T03:00:00+12:00,Queen St\r\n',
+    );
+    const points = readCountsCsv(file).get('Queen St') ?? [];
+    expect(points.map((p) => [p.text, p.value])).toEqual([
+      ['2021-04-04T01:00:00+13:00', 5],
+      ['2021-04-04T03:00:00+12:00', 7],
+    ]);
   });
 });
 
@@ -361,25 +377,36 @@ describe('intervals by hour of the day', () => {
 });
 
 describe('backtest report', () => {
-  it('writes every forecast to --predictions, one row each, for every location', async () => {
+  it('writes every forecast to --predictions, scored or not, for every location', async () => {
     const dir = tmpdir();
     const csv = join(dir, `machi-bt-${Date.now()}.csv`);
     const out = join(dir, `machi-bt-${Date.now()}-predictions.csv`);
     const rows = ['timestamp,location,count'];
+    // Location a misses week 12: the week after it has forecasts but no seasonal naive to score.
+    const gap = (i: number) => i >= 12 * 168 && i < 13 * 168;
     for (const [name, scale] of [
       ['a', 1],
       ['"b, east"', 2],
     ] as const)
-      for (const p of series(20, shape)) rows.push(`${p.text},${name},${Math.round(p.value * scale)}`);
+      for (const [i, p] of series(20, shape).entries())
+        if (name !== 'a' || !gap(i)) rows.push(`${p.text},${name},${Math.round(p.value * scale)}`);
     writeFileSync(csv, `${rows.join('\n')}\n`);
     const report = await runBacktest({ csv, predictions: out, threads: 1 });
     const written = readFileSync(out, 'utf8').trim().split('\n');
-    const n = report.locations.flatMap((l) => l.horizons).reduce((a, r) => a + r.n, 0);
-    expect(n).toBeGreaterThan(10_000);
     expect(written[0]).toBe('location,origin,target,h,forecast,lower,upper,actual');
-    expect(written.length - 1).toBe(n);
-    expect(written.filter((l) => l.startsWith('"b, east",')).length).toBe(n / 2);
-    expect(written.findIndex((l) => l.startsWith('"b, east",'))).toBeGreaterThan(n / 2);
+    const scored = (name: string) =>
+      report.locations.find((l) => l.location === name)?.horizons.reduce((a, r) => a + r.n, 0) ?? 0;
+    const rowsOf = (prefix: string) => written.filter((l) => l.startsWith(prefix));
+    expect(scored('b, east')).toBeGreaterThan(5_000);
+    expect(rowsOf('"b, east",').length).toBe(scored('b, east'));
+    // a: one forecast per horizon and origin after the warm-up whose target has a value (not in the
+    // gap, not past the end); scored: a week fewer.
+    expect(rowsOf('a,').length).toBe(3 * (20 - 8 - 1) * 168 - 6);
+    expect(scored('a')).toBe(rowsOf('a,').length - 3 * 168);
+    expect(written.findIndex((l) => l.startsWith('"b, east",'))).toBeGreaterThan(rowsOf('a,').length);
+    // An origin without a value of its own (the last hour of the gap) still says its offset.
+    expect(written.slice(1).every((l) => /(Z|[+-]\d\d:\d\d),/.test(l))).toBe(true);
+    expect(written.some((l) => l.startsWith('a,2026-04-05T14:00:00+00:00,'))).toBe(true);
 
     // Locations on worker threads: the same report and the same file, byte for byte.
     const threaded = `${out}.threads`;
