@@ -2,6 +2,7 @@
 // thread cheaply), its scores and its --predictions rows out. The same code runs inline and on
 // worker threads, so both give byte-identical results.
 import { backtestLocation, type HorizonResult, type Prediction } from './backtest.ts';
+import type { CityContext } from './context.ts';
 import { isJapaneseHoliday } from './holidays-jp.ts';
 import type { Point } from './series.ts';
 
@@ -12,6 +13,8 @@ export interface LocationJob {
   local: Float64Array;
   values: Float64Array;
   texts: string[];
+  /** How the file's other locations ran (context.ts). */
+  context?: CityContext;
 }
 
 export interface JobSettings {
@@ -30,15 +33,23 @@ export interface JobResult {
   predictions: string;
 }
 
-export function toJob(index: number, location: string, points: Point[]): LocationJob {
+export function toJob(index: number, location: string, points: Point[], context?: CityContext): LocationJob {
   return {
     index,
     location,
+    context,
     utc: Float64Array.from(points, (p) => p.at.utc),
     local: Float64Array.from(points, (p) => p.at.local),
     values: Float64Array.from(points, (p) => p.value),
     texts: points.map((p) => p.text),
   };
+}
+
+/** The data's own holidays when given, else Japan's by rule. */
+export function holidayRule(holidays?: string[]): (date: string) => boolean {
+  if (!holidays) return isJapaneseHoliday;
+  const set = new Set(holidays);
+  return (date) => set.has(date);
 }
 
 const csvField = (s: string) => (/[",]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
@@ -51,7 +62,6 @@ export function runJob(job: LocationJob, settings: JobSettings): JobResult {
     text,
     value: job.values[i] as number,
   }));
-  const holidays = settings.holidays ? new Set(settings.holidays) : undefined;
   const name = csvField(job.location);
   const rows: string[] = [];
   const onPrediction = settings.predictions
@@ -62,10 +72,11 @@ export function runJob(job: LocationJob, settings: JobSettings): JobResult {
       }
     : undefined;
   const horizons = backtestLocation(job.location, points, {
-    isHoliday: holidays ? (d) => holidays.has(d) : isJapaneseHoliday,
+    isHoliday: holidayRule(settings.holidays),
     from: settings.from,
     to: settings.to,
     onPrediction,
+    context: job.context,
   });
   return { index: job.index, horizons, predictions: rows.join('') };
 }

@@ -2,9 +2,11 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { HorizonResult } from './backtest.ts';
-import { type JobResult, PREDICTIONS_HEADER, toJob } from './backtest-job.ts';
+import { holidayRule, type JobResult, PREDICTIONS_HEADER, toJob } from './backtest-job.ts';
 import { runJobs } from './backtest-pool.ts';
-import { readCountsCsv, readHolidayFile } from './series.ts';
+import { type CityContext, cityContexts } from './context.ts';
+import { DEFAULT_MODEL } from './model.ts';
+import { inferStep, type Point, readCountsCsv, readHolidayFile } from './series.ts';
 
 export interface BacktestRequest {
   csv: string;
@@ -29,10 +31,13 @@ export async function runBacktest(req: BacktestRequest): Promise<BacktestReport>
   const locations = [...series.keys()].filter((l) => !req.location || l === req.location).sort();
   if (locations.length === 0)
     throw new Error(req.location ? `no location "${req.location}" in ${req.csv}` : `no data in ${req.csv}`);
-  const jobs = locations.map((l, i) => toJob(i, l, series.get(l) ?? []));
+  const holidays = req.holidays ? [...readHolidayFile(req.holidays)] : undefined;
+  // Every location in the file informs the others' context, also with --location.
+  const contexts = locationContexts(series, holidayRule(holidays));
+  const jobs = locations.map((l, i) => toJob(i, l, series.get(l) ?? [], contexts.get(l)));
   series.clear();
   const settings = {
-    holidays: req.holidays ? [...readHolidayFile(req.holidays)] : undefined,
+    holidays,
     from: req.from ? Date.parse(req.from) : undefined,
     to: req.to ? Date.parse(req.to) : undefined,
     predictions: req.predictions !== undefined,
@@ -55,6 +60,32 @@ export async function runBacktest(req: BacktestRequest): Promise<BacktestReport>
     if (out !== undefined) closeSync(out);
   }
   return report;
+}
+
+/** The city context of each location, among the locations counted at the same step. */
+function locationContexts(
+  series: Map<string, Point[]>,
+  isHoliday: (date: string) => boolean,
+): Map<string, CityContext> {
+  const byStep = new Map<number, string[]>();
+  for (const [location, points] of series) {
+    const step = inferStep(points);
+    byStep.set(step, [...(byStep.get(step) ?? []), location]);
+  }
+  const contexts = new Map<string, CityContext>();
+  for (const [stepMs, group] of byStep) {
+    const sites = group.map((l) => {
+      const points = series.get(l) ?? [];
+      return {
+        utc: points.map((p) => p.at.utc),
+        local: points.map((p) => p.at.local),
+        values: points.map((p) => p.value),
+      };
+    });
+    const found = cityContexts(sites, { stepMs, window: DEFAULT_MODEL.window, isHoliday });
+    for (const [i, l] of group.entries()) contexts.set(l, found[i] as CityContext);
+  }
+  return contexts;
 }
 
 export function formatReport(report: BacktestReport): string {

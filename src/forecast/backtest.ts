@@ -2,6 +2,7 @@
 // origin, which moves one step at a time after an 8-week warm-up. The two baselines use the same
 // targets: the seasonal naive (same slot a week earlier) and the weekly profile (mean of the same
 // weekday and hour over the previous 8 weeks with data), which is what Takeo shows today.
+import type { CityContext } from './context.ts';
 import { CongestionModel, DEFAULT_MODEL, type ModelOptions } from './model.ts';
 import { formatInstant, inferStep, type Point } from './series.ts';
 
@@ -41,6 +42,8 @@ export interface BacktestOptions {
   to?: number;
   onPrediction?: (p: Prediction) => void;
   model?: Partial<ModelOptions>;
+  /** The other locations' median log-ratio (context.ts), on this location's grid. */
+  context?: CityContext;
 }
 
 export function backtestLocation(location: string, points: Point[], opts: BacktestOptions): HorizonResult[] {
@@ -50,6 +53,7 @@ export function backtestLocation(location: string, points: Point[], opts: Backte
     stepMs,
     isHoliday: opts.isHoliday,
     horizons: HORIZONS.length,
+    context: opts.context,
     ...opts.model,
   });
   const first = Math.round((points[0]?.at.utc ?? 0) / stepMs);

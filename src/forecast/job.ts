@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Registry, Site } from '../registry/schema.ts';
 import type { CongestionMessage } from '../schemas/signage.ts';
 import type { InfluxWriter } from '../workers/influx-writer.ts';
+import { type CityContext, cityContexts } from './context.ts';
 import { isJapaneseHoliday } from './holidays-jp.ts';
 import { congestionLevel } from './levels.ts';
 import { CongestionModel, DEFAULT_MODEL, type Instant } from './model.ts';
@@ -60,6 +61,25 @@ export class ForecastJob {
     return u;
   }
 
+  /** How the other sites are running, for each site with history (context.ts). */
+  private contexts(history: Map<string, Map<number, number>>): Map<string, CityContext> {
+    const ids = [...this.registry.sites.keys()].filter((id) => history.get(id)?.size);
+    const sites = ids.map((id) => {
+      const times = [...(history.get(id) as Map<number, number>).keys()].sort((a, b) => a - b);
+      return {
+        utc: times,
+        local: times.map((t) => jst(t).local),
+        values: times.map((t) => history.get(id)?.get(t) as number),
+      };
+    });
+    const found = cityContexts(sites, {
+      stepMs: STEP_MS,
+      window: DEFAULT_MODEL.window,
+      isHoliday: isJapaneseHoliday,
+    });
+    return new Map(ids.map((id, i) => [id, found[i] as CityContext]));
+  }
+
   /** Runs once at `now`; returns the congestion message of every site that has history. */
   async run(now = Date.now()): Promise<Map<string, CongestionMessage>> {
     const history = await this.history(now);
@@ -68,6 +88,7 @@ export class ForecastJob {
     const messages = new Map<string, CongestionMessage>();
     const issuedAt = new Date(now).toISOString();
     const next = new Map<string, Map<number, Issued>>();
+    const contexts = this.contexts(history);
     for (const site of this.registry.sites.values()) {
       const series = history.get(site.id);
       if (!series || series.size === 0) continue;
@@ -77,6 +98,7 @@ export class ForecastJob {
         isHoliday: isJapaneseHoliday,
         // Learned one by one for the next 3 hours; later steps reuse the 3-hour coefficients.
         horizons: MIN_STEPS,
+        context: contexts.get(site.id),
       });
       const first = Math.min(...series.keys());
       for (let t = first; t <= lastComplete; t += STEP_MS) model.update(jst(t), series.get(t));

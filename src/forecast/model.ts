@@ -1,9 +1,11 @@
 // The congestion model: a robust seasonal profile by day type and time of day, corrected by how
 // the site is running against it right now. The correction is a linear model of the log-ratio to
 // the profile, one per horizon and hour of the day, learned online from the site's own past (a
-// pair is learned only once its target has been observed, so there is no look-ahead). Intervals
-// come from the model's own recent errors per horizon and hour of the day. Deterministic.
+// pair is learned only once its target has been observed, so there is no look-ahead), with the
+// other sites' median log-ratio (context.ts) to tell a city-wide change from this site's noise.
+// Intervals come from the model's own recent errors per horizon and hour of the day. Deterministic.
 // Equations: README, "Congestion forecast".
+import { type CityContext, contextAt } from './context.ts';
 import { SeasonalProfile } from './profile.ts';
 import { RidgeRegression } from './ridge.ts';
 
@@ -25,11 +27,13 @@ export interface ModelOptions {
   weightPower: number;
   /** Log errors beyond ±huber weigh in proportion to 1/|error| (Huber's loss). */
   huber: number;
+  /** How the other sites run (context.ts); without it the city features are 0. */
+  context?: CityContext;
 }
 
 /** Chosen on the Auckland pedestrian counts (README, "Congestion forecast"). */
 export const DEFAULT_MODEL: Omit<ModelOptions, 'stepMs' | 'isHoliday' | 'horizons'> = {
-  window: 26,
+  window: 104,
   halfLifeDays: 60,
   prior: 20,
   hourPrior: 5,
@@ -65,8 +69,9 @@ const JUMP = 0.5;
  * Features of a forecast from origin t for target t + h, r being ln(1 + count) − ln(1 + profile)
  * (0 where the count is missing, i.e. as the profile): the last three r, today so far (its counts
  * against its profile), a slow level (half-life 2 days), r at the target's and at the origin's
- * slot a day and a week earlier, the profile's own change from origin to target, and the part
- * of the last r beyond ±0.5 (big one-hour jumps fade faster than a day that runs high).
+ * slot a day and a week earlier, the profile's own change from origin to target, the part of the
+ * last r beyond ±0.5 (big one-hour jumps fade faster than a day that runs high), and the other
+ * sites' median r at the origin and a step before (0 without other sites).
  */
 export const FEATURES = [
   'bias',
@@ -81,6 +86,8 @@ export const FEATURES = [
   'weekOrigin',
   'shape',
   'jump',
+  'city',
+  'cityLag',
 ] as const;
 const N = FEATURES.length;
 const HOURS = Array.from({ length: 24 }, (_, i) => i);
@@ -196,6 +203,11 @@ export class CongestionModel {
     return Number.isNaN(r) ? 0 : r;
   }
 
+  private cityAt(step: number): number {
+    const c = contextAt(this.opts.context, step);
+    return Number.isNaN(c) ? 0 : c;
+  }
+
   /** Features from the current origin for the target h steps ahead, whose profile is `p`. */
   private features(h: number, p: number, x: Float64Array = new Float64Array(N)): Float64Array {
     const t = this.origin as number;
@@ -211,6 +223,8 @@ export class CongestionModel {
     x[9] = this.ratioAt(t - this.weekSteps);
     x[10] = Number.isNaN(this.originLp) ? 0 : Math.log1p(p) - this.originLp;
     x[11] = x[1] - Math.min(JUMP, Math.max(-JUMP, x[1]));
+    x[12] = this.cityAt(t);
+    x[13] = this.cityAt(t - 1);
     return x;
   }
 

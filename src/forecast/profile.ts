@@ -18,27 +18,76 @@ function dayType(local: number, isHoliday: (date: string) => boolean): DayType {
 /** Share of values dropped at each end. */
 const TRIM = 0.1;
 
+/** The mean of the first n values of sorted `s` without the lowest and highest ⌊n·share⌋. */
+function trimmedMeanSorted(s: Float64Array, n: number, share: number): number {
+  const cut = Math.floor(n * share);
+  let sum = 0;
+  for (let i = cut; i < n - cut; i++) sum += s[i] as number;
+  return sum / (n - 2 * cut);
+}
+
 /** The mean of `xs` without its lowest and highest ⌊n·share⌋ values. */
 export function trimmedMean(xs: number[], share = TRIM): number {
-  const s = Float64Array.from(xs);
-  if (s.length > 64) s.sort();
-  // The profile's own lists are short and this runs at every step: an insertion sort is quicker.
-  else
-    for (let i = 1; i < s.length; i++) {
-      const v = s[i] as number;
-      let j = i;
-      for (; j > 0 && (s[j - 1] as number) > v; j--) s[j] = s[j - 1] as number;
-      s[j] = v;
+  return trimmedMeanSorted(Float64Array.from(xs).sort(), xs.length, share);
+}
+
+/** Index of the first value of sorted s[0, n) that is not below v. */
+function lowerBound(s: Float64Array, n: number, v: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((s[mid] as number) < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The last W values of one day type and slot, in arrival order (a ring) and sorted, kept sorted
+ * as values come and go: the profile takes a trimmed mean at every step, and sorting W = 104
+ * values afresh each time was most of the backtest's work.
+ */
+class SlotWindow {
+  readonly ring: Float64Array;
+  private readonly sorted: Float64Array;
+  n = 0;
+  private next = 0;
+
+  constructor(size: number) {
+    this.ring = new Float64Array(size);
+    this.sorted = new Float64Array(size);
+  }
+
+  add(v: number): void {
+    const size = this.ring.length;
+    if (this.n === size) {
+      const old = this.ring[this.next] as number;
+      const at = lowerBound(this.sorted, this.n, old);
+      this.sorted.copyWithin(at, at + 1, this.n);
+      this.n--;
     }
-  const cut = Math.floor(s.length * share);
-  let sum = 0;
-  for (let i = cut; i < s.length - cut; i++) sum += s[i] as number;
-  return sum / (s.length - 2 * cut);
+    this.ring[this.next] = v;
+    this.next = (this.next + 1) % size;
+    const at = lowerBound(this.sorted, this.n, v);
+    this.sorted.copyWithin(at + 1, at, this.n);
+    this.sorted[at] = v;
+    this.n++;
+  }
+
+  /** The values held, in no particular order. */
+  values(): Float64Array {
+    return this.ring.subarray(0, this.n);
+  }
+
+  trimmedMean(): number {
+    return trimmedMeanSorted(this.sorted, this.n, TRIM);
+  }
 }
 
 export class SeasonalProfile {
   private readonly slotsPerDay: number;
-  private readonly values = new Map<number, number[]>();
+  private readonly values = new Map<number, SlotWindow>();
   private readonly means = new Map<number, number>();
   private readonly types = new Map<number, number>();
   /** The fallbacks of at(), kept until a value joins them (a new site asks for them each step). */
@@ -71,11 +120,13 @@ export class SeasonalProfile {
 
   add(local: number, value: number): void {
     const k = this.key(local);
-    const list = this.values.get(k) ?? [];
-    list.push(value);
-    if (list.length > this.window) list.shift();
-    this.values.set(k, list);
-    this.means.set(k, trimmedMean(list));
+    let slot = this.values.get(k);
+    if (!slot) {
+      slot = new SlotWindow(this.window);
+      this.values.set(k, slot);
+    }
+    slot.add(value);
+    this.means.set(k, slot.trimmedMean());
     this.slotMeans.delete(k % this.slotsPerDay);
     this.anyMean = undefined;
   }
@@ -96,7 +147,7 @@ export class SeasonalProfile {
     if (mean === undefined) {
       const pool = [...this.values.entries()]
         .filter(([key]) => key % this.slotsPerDay === slot)
-        .flatMap(([, v]) => v);
+        .flatMap(([, v]) => [...v.values()]);
       if (pool.length) {
         mean = trimmedMean(pool);
         this.slotMeans.set(slot, mean);
@@ -104,7 +155,7 @@ export class SeasonalProfile {
     }
     if (mean !== undefined) return mean;
     if (this.anyMean === undefined && this.values.size)
-      this.anyMean = trimmedMean([...this.values.values()].flat());
+      this.anyMean = trimmedMean([...this.values.values()].flatMap((v) => [...v.values()]));
     return this.anyMean;
   }
 }
