@@ -6,8 +6,8 @@
 // Intervals come from the model's own recent errors per horizon and hour of the day. Deterministic.
 // Equations: README, "Congestion forecast".
 import { type CityContext, contextAt } from './context.ts';
+import { Correction } from './correction.ts';
 import { SeasonalProfile } from './profile.ts';
-import { RidgeRegression } from './ridge.ts';
 
 export interface ModelOptions {
   stepMs: number;
@@ -17,8 +17,8 @@ export interface ModelOptions {
   window: number;
   /** Steps ahead with their own coefficients; further ones use the last horizon's. */
   horizons: number;
-  /** Half-life of the regression's past samples, in days (so it follows a site that changes). */
-  halfLifeDays: number;
+  /** Half-lives of the regressions' past samples, in days: one correction each, averaged. */
+  halfLivesDays: number[];
   /** Weight of the persistence prior in each horizon's pooled coefficients, in samples. */
   prior: number;
   /** Weight of the pooled coefficients as the prior of each hour of the day's, in samples. */
@@ -34,7 +34,7 @@ export interface ModelOptions {
 /** Chosen on the Auckland pedestrian counts (README, "Congestion forecast"). */
 export const DEFAULT_MODEL: Omit<ModelOptions, 'stepMs' | 'isHoliday' | 'horizons'> = {
   window: 104,
-  halfLifeDays: 60,
+  halfLivesDays: [10, 240],
   prior: 20,
   hourPrior: 5,
   weightPower: 0.5,
@@ -130,11 +130,8 @@ export function quantile(a: Float64Array, n: number, q: number): number {
 
 export class CongestionModel {
   private readonly profile: SeasonalProfile;
-  /** Per horizon: one regression pooled over the day and one per hour of the target. */
-  private readonly pooled: RidgeRegression[];
-  private readonly hourly: RidgeRegression[][];
-  private readonly coefs: Float64Array[][];
-  private readonly priors: Float64Array[];
+  /** One correction per half-life (correction.ts); the forecast takes their mean. */
+  private readonly corrections: Correction[];
   /**
    * Per horizon, rings of the last log errors for each hour of the target (0 … 23) and pooled
    * (24), with how many each has seen, and the interval bounds of each hour.
@@ -173,13 +170,9 @@ export class CongestionModel {
     this.ratios = new Float64Array(this.weekSteps + 1).fill(Number.NaN);
     this.slowRate = 1 - 0.5 ** (1 / (SLOW_HALF_LIFE_DAYS * this.daySteps));
     const hs = Array.from({ length: opts.horizons }, (_, i) => i + 1);
-    // Per sample: the pooled regressions get one a step, each hour's only those of its hour.
-    const forget = (perDay: number) => 0.5 ** (1 / (opts.halfLifeDays * perDay));
-    this.pooled = hs.map(() => new RidgeRegression(N, forget(this.daySteps)));
-    this.hourly = hs.map(() => HOURS.map(() => new RidgeRegression(N, forget(this.daySteps / 24))));
     // Before the site's own history speaks: persistence of the last ratio, fading with the horizon.
-    this.priors = hs.map((h) => Float64Array.from(FEATURES, (f) => (f === 'r0' ? 0.8 ** h : 0)));
-    this.coefs = this.priors.map((p) => HOURS.map(() => Float64Array.from(p)));
+    const priors = hs.map((h) => Float64Array.from(FEATURES, (f) => (f === 'r0' ? 0.8 ** h : 0)));
+    this.corrections = opts.halfLivesDays.map((days) => new Correction(priors, days, this.daySteps));
     const rings = [...HOURS.map(() => HOUR_ERRORS), MAX_ERRORS];
     this.errors = hs.map(() => rings.map((size) => new Float64Array(size)));
     this.errorCount = hs.map(() => rings.map(() => 0));
@@ -234,10 +227,10 @@ export class CongestionModel {
   }
 
   private predict(h: number, hour: number, x: Float64Array): number {
-    const b = this.coefs[this.horizonIndex(h)]?.[hour] as Float64Array;
+    const i = this.horizonIndex(h);
     let z = 0;
-    for (let i = 0; i < N; i++) z += (b[i] as number) * (x[i] as number);
-    return z;
+    for (const c of this.corrections) z += c.predict(i, hour, x);
+    return z / this.corrections.length;
   }
 
   /** Feeds the value observed at `at` (undefined: a gap, e.g. a camera outage). */
@@ -297,8 +290,7 @@ export class CongestionModel {
       // Huber weights from the error the forecast actually made: a robust fit, so rare glitches
       // and outlier hours don't steer the coefficients (an online iteratively reweighted fit).
       const w = Math.exp(this.opts.weightPower * lp) / Math.max(Math.abs(z - zhat), this.opts.huber);
-      this.pooled[h - 1]?.add(x, z, w);
-      this.hourly[h - 1]?.[hour]?.add(x, z, w);
+      for (const c of this.corrections) c.add(h - 1, hour, x, z, w);
       this.keepError(h, hour, z - zhat);
       this.keepError(h, 24, z - zhat);
     }
@@ -315,12 +307,9 @@ export class CongestionModel {
   private refit(): void {
     this.sinceRefit = 0;
     const bounds = this.refits++ % 7 === 0;
+    for (const c of this.corrections) c.refit(this.opts.prior, this.opts.hourPrior);
+    if (!bounds) return;
     for (let i = 0; i < this.opts.horizons; i++) {
-      const pooled = this.pooled[i]?.solve(this.priors[i] as Float64Array, this.opts.prior) as Float64Array;
-      const coefs = this.coefs[i] as Float64Array[];
-      for (const [g, r] of (this.hourly[i] as RidgeRegression[]).entries())
-        r.solve(pooled, this.opts.hourPrior, coefs[g]);
-      if (!bounds) continue;
       // Errors spread much wider at night (few people, so noisy ratios) than in the busy hours:
       // each hour gets its own quantiles once it has enough errors, else the pooled ones.
       const quantiles = (ring: number): [number, number] | undefined => {
