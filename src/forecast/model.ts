@@ -6,7 +6,7 @@
 // Intervals come from the model's own recent errors per horizon and hour of the day. Deterministic.
 // Equations: README, "Congestion forecast".
 import { type CityContext, contextAt } from './context.ts';
-import { Correction } from './correction.ts';
+import { Correction, type Memory } from './correction.ts';
 import { SeasonalProfile } from './profile.ts';
 
 export interface ModelOptions {
@@ -17,8 +17,8 @@ export interface ModelOptions {
   window: number;
   /** Steps ahead with their own coefficients; further ones use the last horizon's. */
   horizons: number;
-  /** Half-lives of the regressions' past samples, in days: one correction each, averaged. */
-  halfLivesDays: number[];
+  /** The corrections' memories (correction.ts): one correction each, averaged. */
+  memories: Memory[];
   /** Weight of the persistence prior in each horizon's pooled coefficients, in samples. */
   prior: number;
   /** Weight of the pooled coefficients as the prior of each hour of the day's, in samples. */
@@ -34,7 +34,10 @@ export interface ModelOptions {
 /** Chosen on the Auckland pedestrian counts (README, "Congestion forecast"). */
 export const DEFAULT_MODEL: Omit<ModelOptions, 'stepMs' | 'isHoliday' | 'horizons'> = {
   window: 104,
-  halfLivesDays: [10, 240],
+  memories: [
+    { halfLifeDays: 10, splitDaysOff: false },
+    { halfLifeDays: 240, splitDaysOff: true },
+  ],
   prior: 20,
   hourPrior: 5,
   weightPower: 0.5,
@@ -172,7 +175,7 @@ export class CongestionModel {
     const hs = Array.from({ length: opts.horizons }, (_, i) => i + 1);
     // Before the site's own history speaks: persistence of the last ratio, fading with the horizon.
     const priors = hs.map((h) => Float64Array.from(FEATURES, (f) => (f === 'r0' ? 0.8 ** h : 0)));
-    this.corrections = opts.halfLivesDays.map((days) => new Correction(priors, days, this.daySteps));
+    this.corrections = opts.memories.map((memory) => new Correction(priors, memory, this.daySteps));
     const rings = [...HOURS.map(() => HOUR_ERRORS), MAX_ERRORS];
     this.errors = hs.map(() => rings.map((size) => new Float64Array(size)));
     this.errorCount = hs.map(() => rings.map(() => 0));
@@ -226,10 +229,13 @@ export class CongestionModel {
     return Math.min(Math.max(h, 1), this.opts.horizons) - 1;
   }
 
-  private predict(h: number, hour: number, x: Float64Array): number {
+  /** The corrections' mean for a target at `local`. */
+  private predict(h: number, local: number, x: Float64Array): number {
     const i = this.horizonIndex(h);
+    const hour = hourOf(local);
+    const dayOff = this.profile.isDayOff(local);
     let z = 0;
-    for (const c of this.corrections) z += c.predict(i, hour, x);
+    for (const c of this.corrections) z += c.predict(i, hour, dayOff, x);
     return z / this.corrections.length;
   }
 
@@ -246,7 +252,7 @@ export class CongestionModel {
     if (known && p !== undefined) {
       const ly = Math.log1p(value);
       r = ly - this.originLp;
-      this.learn(step, ly, hourOf(at.local));
+      this.learn(step, ly, at.local);
       this.slow += this.slowRate * (r - this.slow);
       this.today.actual += value;
       this.today.profile += p;
@@ -264,7 +270,7 @@ export class CongestionModel {
       const slot = this.slot(step + h, h);
       const x = this.features(h, target, this.pendingX[slot] as Float64Array);
       const lp = Math.log1p(target);
-      const zhat = this.predict(h, hourOf(local), x);
+      const zhat = this.predict(h, local, x);
       this.pendingStep[slot] = step + h;
       this.pendingLp[slot] = lp;
       this.pendingZhat[slot] = zhat;
@@ -278,8 +284,10 @@ export class CongestionModel {
     return (((target % n) + n) % n) * this.opts.horizons + h - 1;
   }
 
-  /** The forecasts made for this step meet its observed value `ly` = ln(1 + y). */
-  private learn(step: number, ly: number, hour: number): void {
+  /** The forecasts made for this step (at `local`) meet its observed value `ly` = ln(1 + y). */
+  private learn(step: number, ly: number, local: number): void {
+    const hour = hourOf(local);
+    const dayOff = this.profile.isDayOff(local);
     for (let h = 1; h <= this.opts.horizons; h++) {
       const slot = this.slot(step, h);
       if (this.pendingStep[slot] !== step) continue;
@@ -290,7 +298,7 @@ export class CongestionModel {
       // Huber weights from the error the forecast actually made: a robust fit, so rare glitches
       // and outlier hours don't steer the coefficients (an online iteratively reweighted fit).
       const w = Math.exp(this.opts.weightPower * lp) / Math.max(Math.abs(z - zhat), this.opts.huber);
-      for (const c of this.corrections) c.add(h - 1, hour, x, z, w);
+      for (const c of this.corrections) c.add(h - 1, hour, dayOff, x, z, w);
       this.keepError(h, hour, z - zhat);
       this.keepError(h, 24, z - zhat);
     }
@@ -338,7 +346,7 @@ export class CongestionModel {
     if (Number.isNaN(lyhat)) {
       const p = this.profile.at(target.local);
       if (p === undefined) return undefined;
-      lyhat = Math.log1p(p) + this.predict(h, hourOf(target.local), this.features(h, p));
+      lyhat = Math.log1p(p) + this.predict(h, target.local, this.features(h, p));
     }
     const bounds = this.bounds[this.horizonIndex(h)] as Array<[number, number]>;
     const [qlo, qhi] = bounds[hourOf(target.local)] as [number, number];

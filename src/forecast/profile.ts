@@ -107,7 +107,8 @@ export class SeasonalProfile {
     return Math.floor((((local % DAY_MS) + DAY_MS) % DAY_MS) / this.stepMs);
   }
 
-  private key(local: number): number {
+  /** Index of the day type of a local time (DAYS, then HOLIDAY), kept per day. */
+  private typeOf(local: number): number {
     const day = Math.floor(local / DAY_MS);
     let type = this.types.get(day);
     if (type === undefined) {
@@ -115,7 +116,17 @@ export class SeasonalProfile {
       type = d === 'holiday' ? HOLIDAY : DAYS.indexOf(d);
       this.types.set(day, type);
     }
-    return type * this.slotsPerDay + this.slot(local);
+    return type;
+  }
+
+  /** Saturday, Sunday or a holiday. */
+  isDayOff(local: number): boolean {
+    const type = this.typeOf(local);
+    return type === HOLIDAY || DAYS[type] === 'sat' || DAYS[type] === 'sun';
+  }
+
+  private key(local: number): number {
+    return this.typeOf(local) * this.slotsPerDay + this.slot(local);
   }
 
   add(local: number, value: number): void {
