@@ -31,7 +31,7 @@ export interface ModelOptions {
   context?: CityContext;
 }
 
-/** Chosen on the Auckland pedestrian counts (README, "Congestion forecast"). */
+/** Chosen on the Auckland and Melbourne pedestrian counts (README, "Congestion forecast"). */
 export const DEFAULT_MODEL: Omit<ModelOptions, 'stepMs' | 'isHoliday' | 'horizons'> = {
   window: 104,
   memories: [

@@ -35,7 +35,7 @@ describe('correction at one memory length', () => {
 
   it('keeps days off apart from working days when split', () => {
     // Working days follow 2·x, days off 5·x (every 4th sample, as weekends are about 2 days in 7).
-    const fit = (splitDaysOff: boolean) => {
+    const trained = (splitDaysOff: boolean) => {
       const c = new Correction(prior, { halfLifeDays: 240, splitDaysOff }, 24);
       for (let k = 0; k < 4000; k++) {
         const x = Float64Array.from([1, (k % 7) - 3]);
@@ -46,11 +46,11 @@ describe('correction at one memory length', () => {
       const at = (off: boolean) => c.predict(0, 5, off, Float64Array.from([0, 1]));
       return { work: at(false), off: at(true) };
     };
-    const split = fit(true);
+    const split = trained(true);
     // Each shrunk a little towards the pooled fit; days off, with fewer samples, more.
     expect(split.work).toBeCloseTo(2, 1);
     expect(Math.abs(split.off - 5)).toBeLessThan(0.2);
-    const pooled = fit(false);
+    const pooled = trained(false);
     expect(pooled.work).toBeCloseTo(pooled.off, 10);
     expect(pooled.work).toBeGreaterThan(2.3); // one slope for both kinds of day: between the two
     expect(pooled.work).toBeLessThan(4.7);
