@@ -65,6 +65,9 @@ const MAX_ERRORS = 2000;
 const MIN_ERRORS = 50;
 /** Half-life of the slow level, in days. */
 const SLOW_HALF_LIFE_DAYS = 2;
+/** Half-life of each time of day's level, in days of the same kind (working days or days off). */
+const SLOT_HALF_LIFE_DAYS = 2;
+const SLOT_RATE = 1 - 0.5 ** (1 / SLOT_HALF_LIFE_DAYS);
 /** Beyond ±JUMP the last log-ratio gets a coefficient of its own: a crowd passing, a glitch. */
 const JUMP = 0.5;
 
@@ -73,8 +76,9 @@ const JUMP = 0.5;
  * (0 where the count is missing, i.e. as the profile): the last three r, today so far (its counts
  * against its profile), a slow level (half-life 2 days), r at the target's and at the origin's
  * slot a day and a week earlier, the profile's own change from origin to target, the part of the
- * last r beyond ±0.5 (big one-hour jumps fade faster than a day that runs high), and the other
- * sites' median r at the origin and a step before (0 without other sites).
+ * last r beyond ±0.5 (big one-hour jumps fade faster than a day that runs high), the other
+ * sites' median r at the origin and a step before (0 without other sites), and r at the target's
+ * time of day smoothed over the last days of its kind (slotLevels).
  */
 export const FEATURES = [
   'bias',
@@ -91,6 +95,7 @@ export const FEATURES = [
   'jump',
   'city',
   'cityLag',
+  'slotLevel',
 ] as const;
 const N = FEATURES.length;
 const HOURS = Array.from({ length: 24 }, (_, i) => i);
@@ -162,6 +167,14 @@ export class CongestionModel {
   /** ln(1 + profile) at the origin, as it was before the origin's value joined the profile. */
   private originLp = Number.NaN;
   private slow = 0;
+  /**
+   * Per time of day, r smoothed over the last days of the same kind, working days' slots first,
+   * then days off': how this hour has been running lately, which the profile's two years and the
+   * all-day levels miss (evenings that grow with the daylight; on a Monday, Friday's evening
+   * rather than Sunday's).
+   */
+  private readonly slotLevels: Float64Array;
+  private originLocal = Number.NaN;
   private today = { day: Number.NaN, actual: 0, profile: 0 };
   private sinceRefit = 0;
   private refits = 0;
@@ -172,6 +185,7 @@ export class CongestionModel {
     this.weekSteps = Math.round(WEEK_MS / opts.stepMs);
     this.ratios = new Float64Array(this.weekSteps + 1).fill(Number.NaN);
     this.slowRate = 1 - 0.5 ** (1 / (SLOW_HALF_LIFE_DAYS * this.daySteps));
+    this.slotLevels = new Float64Array(2 * this.daySteps);
     const hs = Array.from({ length: opts.horizons }, (_, i) => i + 1);
     // Before the site's own history speaks: persistence of the last ratio, fading with the horizon.
     const priors = hs.map((h) => Float64Array.from(FEATURES, (f) => (f === 'r0' ? 0.8 ** h : 0)));
@@ -199,6 +213,11 @@ export class CongestionModel {
     return Number.isNaN(r) ? 0 : r;
   }
 
+  /** Index into slotLevels of a local time. */
+  private slotIndex(local: number): number {
+    return this.profile.slot(local) + (this.profile.isDayOff(local) ? this.daySteps : 0);
+  }
+
   private cityAt(step: number): number {
     const c = contextAt(this.opts.context, step);
     return Number.isNaN(c) ? 0 : c;
@@ -221,6 +240,7 @@ export class CongestionModel {
     x[11] = x[1] - Math.min(JUMP, Math.max(-JUMP, x[1]));
     x[12] = this.cityAt(t);
     x[13] = this.cityAt(t - 1);
+    x[14] = this.slotLevels[this.slotIndex(this.originLocal + h * this.opts.stepMs)] as number;
     return x;
   }
 
@@ -243,6 +263,7 @@ export class CongestionModel {
   update(at: Instant, value: number | undefined): void {
     const step = Math.round(at.utc / this.opts.stepMs);
     this.origin = step;
+    this.originLocal = at.local;
     const known = value !== undefined && Number.isFinite(value);
     const p = this.profile.at(at.local);
     this.originLp = p === undefined ? Number.NaN : Math.log1p(p);
@@ -254,6 +275,8 @@ export class CongestionModel {
       r = ly - this.originLp;
       this.learn(step, ly, at.local);
       this.slow += this.slowRate * (r - this.slow);
+      const k = this.slotIndex(at.local);
+      this.slotLevels[k] = (this.slotLevels[k] as number) + SLOT_RATE * (r - (this.slotLevels[k] as number));
       this.today.actual += value;
       this.today.profile += p;
     }

@@ -342,6 +342,46 @@ describe('model tells a one-hour spike from a day that runs high', () => {
   });
 });
 
+describe('model follows how an hour has run on recent days of its kind', () => {
+  const at = (utc: number) => ({ utc, local: utc + 9 * HOUR });
+  const EVENING = 18;
+  const hourOfDay = (i: number) => i % 24;
+  const isWorkday = (i: number) => Math.floor(i / 24) % 7 < 5; // T0 is a Monday
+  /**
+   * 30 weeks in which the working days' 18:00 runs at 0.6×, 1× or 1.5× for spells of a few days
+   * (a late-opening shop, a detour), then a week whose Tuesday to Friday evenings run at `last`×,
+   * then the next Monday up to 17:00. Returns the 18:00 forecast / profile: on a Monday, the day
+   * before (Sunday) and the week before (Monday) say nothing of the spell; only Friday does.
+   */
+  function mondayEvening(last: number): number {
+    const m = new CongestionModel({ ...DEFAULT_MODEL, stepMs: HOUR, isHoliday: noHolidays, horizons: 3 });
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
+    const train = 30 * 168;
+    let spell = 1;
+    for (let i = 0; i < train + 168 + 18; i++) {
+      if (hourOfDay(i) === 0 && random() < 0.25) spell = [0.6, 1, 1.5][Math.floor(random() * 3)] as number;
+      const day = Math.floor((i - train) / 24);
+      const evening = i < train ? spell : day >= 1 && day <= 4 ? last : 1;
+      const t = T0 + i * HOUR;
+      const factor = isWorkday(i) && hourOfDay(i) === EVENING ? evening : 1;
+      m.update(at(t), shape(t) * factor * (0.95 + 0.1 * random()));
+    }
+    const target = at(T0 + (train + 168 + 18) * HOUR);
+    return (m.forecast(1, target)?.forecast ?? 0) / (m.profileAt(target) ?? 1);
+  }
+
+  it('a Monday 18:00 after evenings at 1.5× from Tuesday to Friday is forecast above one after evenings at 1×', () => {
+    const high = mondayEvening(1.5);
+    const normal = mondayEvening(1);
+    expect(high).toBeGreaterThan(1.2);
+    expect(normal).toBeLessThan(1.1);
+  });
+});
+
 describe('intervals by hour of the day', () => {
   it('are wide where the counts are noisy (night) and narrow where they are steady (day)', () => {
     const m = new CongestionModel({ ...DEFAULT_MODEL, stepMs: HOUR, isHoliday: noHolidays, horizons: 3 });
