@@ -44,6 +44,11 @@ export const forecastCommand: Command = {
         predictions: str(values.predictions),
         threads: threads === undefined ? undefined : Number(threads),
       });
+      // On stderr, so --json output stays one document.
+      for (const r of report.rejected)
+        console.error(
+          `skipped ${r.rows} row(s) of ${values.csv}: ${r.reason} (first at line ${r.firstLine})`,
+        );
       if (values.json) {
         const json = {
           locations: report.locations.map((l) => ({

@@ -6,7 +6,7 @@ import { holidayRule, type JobResult, PREDICTIONS_HEADER, toJob } from './backte
 import { runJobs } from './backtest-pool.ts';
 import { type CityContext, cityContexts } from './context.ts';
 import { DEFAULT_MODEL } from './model.ts';
-import { inferStep, type Point, readCountsCsv, readHolidayFile } from './series.ts';
+import { inferStep, type Point, type RejectedRows, readCountsCsv, readHolidayFile } from './series.ts';
 
 export interface BacktestRequest {
   csv: string;
@@ -24,10 +24,12 @@ export interface BacktestReport {
     location: string;
     horizons: HorizonResult[];
   }>;
+  /** Rows of the CSV left out (series.ts), for the user to see. */
+  rejected: RejectedRows[];
 }
 
 export async function runBacktest(req: BacktestRequest): Promise<BacktestReport> {
-  const series = readCountsCsv(req.csv);
+  const { series, rejected } = readCountsCsv(req.csv);
   const locations = [...series.keys()].filter((l) => !req.location || l === req.location).sort();
   if (locations.length === 0)
     throw new Error(req.location ? `no location "${req.location}" in ${req.csv}` : `no data in ${req.csv}`);
@@ -43,7 +45,7 @@ export async function runBacktest(req: BacktestRequest): Promise<BacktestReport>
     predictions: req.predictions !== undefined,
   };
   const out = req.predictions ? openSync(req.predictions, 'w') : undefined;
-  const report: BacktestReport = { locations: [] };
+  const report: BacktestReport = { locations: [], rejected };
   // Results come back in completion order: each is written once all before it are.
   const done = new Map<number, JobResult>();
   try {

@@ -264,7 +264,8 @@ export class CongestionModel {
     const step = Math.round(at.utc / this.opts.stepMs);
     this.origin = step;
     this.originLocal = at.local;
-    const known = value !== undefined && Number.isFinite(value);
+    // A negative count is no count (some counters write -1 for no data), and has no logarithm.
+    const known = value !== undefined && Number.isFinite(value) && value >= 0;
     const p = this.profile.at(at.local);
     this.originLp = p === undefined ? Number.NaN : Math.log1p(p);
     const day = Math.floor(at.local / DAY_MS);

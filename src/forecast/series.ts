@@ -9,19 +9,38 @@ export interface Point {
   value: number;
 }
 
-const OFFSET = /(Z|([+-])(\d{2}):?(\d{2}))$/;
+/** A time of day and its offset: Z, ±hh:mm, ±hhmm or ±hh. */
+const OFFSET = /\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|([+-])(\d{2})(?::?(\d{2}))?)$/;
 
-/** Parses an ISO 8601 timestamp with an offset, keeping its local time (UTC + offset). */
 export function parseInstant(text: string): Instant {
   const m = OFFSET.exec(text);
-  if (!m) throw new Error(`timestamp without an offset: ${text}`);
-  const utc = Date.parse(text);
+  if (!m) throw new Error(`timestamp without a time and offset: ${text}`);
+  const offsetMin = m[1] === 'Z' ? 0 : (m[2] === '-' ? -1 : 1) * (Number(m[3]) * 60 + Number(m[4] ?? 0));
+  // Date.parse does not take an offset of hours alone (+09).
+  const utc = Date.parse(m[4] === undefined && m[1] !== 'Z' ? `${text}:00` : text);
   if (Number.isNaN(utc)) throw new Error(`not an ISO 8601 timestamp: ${text}`);
-  const offsetMin = m[1] === 'Z' ? 0 : (m[2] === '-' ? -1 : 1) * (Number(m[3]) * 60 + Number(m[4]));
   return { utc, local: utc + offsetMin * 60_000 };
 }
 
-export function readCountsCsv(file: string): Map<string, Point[]> {
+/** Rows of a counts file that were left out, by reason, with the first one's line number. */
+export interface RejectedRows {
+  reason: string;
+  rows: number;
+  firstLine: number;
+}
+
+export interface CountsFile {
+  series: Map<string, Point[]>;
+  rejected: RejectedRows[];
+}
+
+/**
+ * Reads a counts CSV. An empty count is a gap. Rows that cannot be a count (negative, as some
+ * counters write -1 for "no data", or not a number), have no location or no valid timestamp, or
+ * repeat a location's timestamp are left out and reported, so one bad row never stops a backtest
+ * over years of good ones, nor feeds the model a value it cannot take the log of.
+ */
+export function readCountsCsv(file: string): CountsFile {
   const lines = readFileSync(file, 'utf8').split('\n');
   // Exports from spreadsheets and other tools: a byte-order mark, quoted or capitalised names.
   const header = (lines[0] ?? '')
@@ -33,8 +52,15 @@ export function readCountsCsv(file: string): Map<string, Point[]> {
     throw new Error(`${file}: expected columns timestamp, location, count`);
   }
   const byLocation = new Map<string, Point[]>();
+  const seen = new Map<string, Set<number>>();
+  const rejected = new Map<string, RejectedRows>();
+  const reject = (reason: string, line: number) => {
+    const r = rejected.get(reason) ?? { reason, rows: 0, firstLine: line };
+    r.rows++;
+    rejected.set(reason, r);
+  };
   // Several locations share each timestamp: parse each text once.
-  const instants = new Map<string, Instant>();
+  const instants = new Map<string, Instant | undefined>();
   for (let n = 1; n < lines.length; n++) {
     const line = lines[n]?.trim();
     if (!line) continue;
@@ -44,21 +70,57 @@ export function readCountsCsv(file: string): Map<string, Point[]> {
           .match(/("([^"]|"")*"|[^,]*)(,|$)/g)
           ?.map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"')) ?? [])
       : line.split(',');
-    const value = Number(cols[ci]);
-    if (cols[ci] === '' || !Number.isFinite(value)) continue;
-    const text = (cols[ti] as string).trim();
-    const location = (cols[li] as string).trim();
-    const list = byLocation.get(location) ?? [];
+    const count = (cols[ci] ?? '').trim();
+    if (count === '') continue;
+    const value = Number(count);
+    if (!Number.isFinite(value)) {
+      reject('count is not a number', n + 1);
+      continue;
+    }
+    if (value < 0) {
+      reject('negative count', n + 1);
+      continue;
+    }
+    const location = (cols[li] ?? '').trim();
+    if (!location) {
+      reject('no location', n + 1);
+      continue;
+    }
+    const text = (cols[ti] ?? '').trim();
     let at = instants.get(text);
-    if (!at) {
-      at = parseInstant(text);
+    if (!instants.has(text)) {
+      at = tryParseInstant(text);
       instants.set(text, at);
     }
+    if (!at) {
+      reject('timestamp is not ISO 8601 with an offset', n + 1);
+      continue;
+    }
+    let list = byLocation.get(location);
+    if (!list) {
+      list = [];
+      byLocation.set(location, list);
+      seen.set(location, new Set());
+    }
+    // The same interval twice: the first row stands.
+    const times = seen.get(location) as Set<number>;
+    if (times.has(at.utc)) {
+      reject('repeats an earlier row of its location and time', n + 1);
+      continue;
+    }
+    times.add(at.utc);
     list.push({ at, text, value });
-    byLocation.set(location, list);
   }
   for (const list of byLocation.values()) list.sort((a, b) => a.at.utc - b.at.utc);
-  return byLocation;
+  return { series: byLocation, rejected: [...rejected.values()] };
+}
+
+function tryParseInstant(text: string): Instant | undefined {
+  try {
+    return parseInstant(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** ISO 8601 in local time with its offset (2024-03-31T02:00:00+13:00), like the input's. */

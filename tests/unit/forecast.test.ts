@@ -92,6 +92,21 @@ describe('model', () => {
     }
   });
 
+  it('takes a negative count for no count, as a gap, so it cannot poison the model', () => {
+    // -1 is many counters' "no data"; its log is -Infinity, which once fed stays in every sum.
+    const run = (missing: number | undefined) => {
+      const m = model();
+      for (let i = 0; i < 9 * 168; i++) {
+        const t = T0 + i * HOUR;
+        m.update(at(t), i % 97 === 5 ? missing : shape(t));
+      }
+      return m.forecast(1, at(T0 + 9 * 168 * HOUR));
+    };
+    const gap = run(undefined);
+    expect(Number.isFinite(gap?.forecast)).toBe(true);
+    expect(run(-1)).toEqual(gap);
+  });
+
   it('applies an event uplift', () => {
     const m = model();
     for (let i = 0; i < 8 * 168; i++) m.update(at(T0 + i * HOUR), shape(T0 + i * HOUR));
@@ -120,7 +135,7 @@ describe('levels and input', () => {
       file,
       'timestamp,location,count\n2021-04-04T02:00:00+13:00,"Queen St, 1",5\n2021-04-04T02:00:00+12:00,"Queen St, 1",7\n2021-04-04T01:00:00+13:00,"Queen St, 1",3\n',
     );
-    const points = readCountsCsv(file).get('Queen St, 1') ?? [];
+    const points = readCountsCsv(file).series.get('Queen St, 1') ?? [];
     expect(points.map((p) => p.value)).toEqual([3, 5, 7]);
     // The same local hour twice (clocks went back): an hour apart in UTC, the same slot of the day.
     const [before, after] = [
@@ -132,6 +147,11 @@ describe('levels and input', () => {
     expect(formatInstant(before)).toBe('2021-04-04T02:00:00+13:00');
     expect(formatInstant(after)).toBe('2021-04-04T02:00:00+12:00');
     expect(formatInstant(parseInstant('2021-04-04T02:00:00-03:30'))).toBe('2021-04-04T02:00:00-03:30');
+    // Other ISO 8601 spellings of the same instant; a date alone has no time, so no offset.
+    for (const text of ['2021-04-04 02:00+13:00', '2021-04-04T02:00:00.000+1300', '2021-04-04T02:00+13'])
+      expect(parseInstant(text)).toEqual(before);
+    expect(parseInstant('2021-04-03T13:00:00Z')).toEqual({ utc: before.utc, local: before.utc });
+    expect(() => parseInstant('2021-04-04')).toThrow(/without a time and offset/);
   });
 
   it('reads exported CSV: byte-order mark, quoted capitalised header, CRLF, spaces, other column order', () => {
@@ -140,10 +160,37 @@ describe('levels and input', () => {
       file,
       '\uFEFF"Count","Timestamp","Location"\r\n5, 2021-04-04T01:00:00+13:00 , Queen St\r\n,2021-04-04T02:00:00+13:00,Queen St\r\n7,2021-04-04T03:00:00+12:00,Queen St\r\n',
     );
-    const points = readCountsCsv(file).get('Queen St') ?? [];
+    const points = readCountsCsv(file).series.get('Queen St') ?? [];
     expect(points.map((p) => [p.text, p.value])).toEqual([
       ['2021-04-04T01:00:00+13:00', 5],
       ['2021-04-04T03:00:00+12:00', 7],
+    ]);
+  });
+  it('leaves out rows that cannot be counts and says which, keeping the rest', () => {
+    const file = join(tmpdir(), `machi-counts-bad-${Date.now()}.csv`);
+    writeFileSync(
+      file,
+      [
+        'timestamp,location,count',
+        '2021-04-04T01:00:00+13:00,A,5',
+        '2021-04-04T02:00:00+13:00,A,-1',
+        '2021-04-04T03:00:00+13:00,A,n/a',
+        '2021-04-04T04:00:00,A,6',
+        '2021-04-04T05:00:00+13:00,,6',
+        '2021-04-04T06:00:00+13:00,A,8',
+        '2021-04-04T06:00:00+13:00,A,9',
+        '2021-04-04T07:00:00+13:00,A,-3',
+        '2021-04-04T08:00:00+13:00,A,',
+      ].join('\n'),
+    );
+    const { series, rejected } = readCountsCsv(file);
+    expect(series.get('A')?.map((p) => p.value)).toEqual([5, 8]);
+    expect(rejected).toEqual([
+      { reason: 'negative count', rows: 2, firstLine: 3 },
+      { reason: 'count is not a number', rows: 1, firstLine: 4 },
+      { reason: 'timestamp is not ISO 8601 with an offset', rows: 1, firstLine: 5 },
+      { reason: 'no location', rows: 1, firstLine: 6 },
+      { reason: 'repeats an earlier row of its location and time', rows: 1, firstLine: 8 },
     ]);
   });
 });
