@@ -1,5 +1,6 @@
 // Count series from CSV (timestamp with offset, location, count), on a regular grid with gaps.
 import { readFileSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import type { Instant } from './model.ts';
 
 export interface Point {
@@ -22,6 +23,24 @@ export function parseInstant(text: string): Instant {
   return { utc, local: utc + offsetMin * 60_000 };
 }
 
+/** Bytes decoded at a time: one string per file would stop at V8's limit of 512 MiB. */
+const CHUNK = 1 << 24;
+
+/** The file's lines, decoded a chunk at a time (the decoder carries a character cut in two). */
+export function fileLines(file: string, chunkBytes = CHUNK): string[] {
+  const bytes = readFileSync(file);
+  const decoder = new StringDecoder('utf8');
+  const lines: string[] = [];
+  let rest = '';
+  for (let start = 0; start < bytes.length; start += chunkBytes) {
+    const parts = (rest + decoder.write(bytes.subarray(start, start + chunkBytes))).split('\n');
+    rest = parts.pop() ?? '';
+    for (const p of parts) lines.push(p);
+  }
+  lines.push(rest + decoder.end());
+  return lines;
+}
+
 /** Rows of a counts file that were left out, by reason, with the first one's line number. */
 export interface RejectedRows {
   reason: string;
@@ -41,7 +60,7 @@ export interface CountsFile {
  * over years of good ones, nor feeds the model a value it cannot take the log of.
  */
 export function readCountsCsv(file: string): CountsFile {
-  const lines = readFileSync(file, 'utf8').split('\n');
+  const lines = fileLines(file);
   // Exports from spreadsheets and other tools: a byte-order mark, quoted or capitalised names.
   const header = (lines[0] ?? '')
     .replace(/^\uFEFF/, '')

@@ -8,7 +8,13 @@ import { congestionLevel } from '../../src/forecast/levels.ts';
 import { CongestionModel, DEFAULT_MODEL, quantile } from '../../src/forecast/model.ts';
 import { SeasonalProfile, trimmedMean } from '../../src/forecast/profile.ts';
 import { RidgeRegression, solveSpd } from '../../src/forecast/ridge.ts';
-import { formatInstant, type Point, parseInstant, readCountsCsv } from '../../src/forecast/series.ts';
+import {
+  fileLines,
+  formatInstant,
+  type Point,
+  parseInstant,
+  readCountsCsv,
+} from '../../src/forecast/series.ts';
 
 const HOUR = 3_600_000;
 const WEEK = 168 * HOUR;
@@ -166,6 +172,15 @@ describe('levels and input', () => {
       ['2021-04-04T03:00:00+12:00', 7],
     ]);
   });
+  it('reads a file in chunks without cutting lines or characters at their edges', () => {
+    const file = join(tmpdir(), `machi-counts-utf8-${Date.now()}.csv`);
+    const text =
+      'timestamp,location,count\n2026-05-03T10:00:00+09:00,武雄温泉楼門,12\n2026-05-03T11:00:00+09:00,御船山楽園,7';
+    writeFileSync(file, text);
+    // Chunks of 1 to 13 bytes cut the 3-byte characters and the lines everywhere.
+    for (let chunk = 1; chunk <= 13; chunk++) expect(fileLines(file, chunk)).toEqual(text.split('\n'));
+  });
+
   it('leaves out rows that cannot be counts and says which, keeping the rest', () => {
     const file = join(tmpdir(), `machi-counts-bad-${Date.now()}.csv`);
     writeFileSync(
