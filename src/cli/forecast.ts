@@ -45,6 +45,10 @@ export const forecastCommand: Command = {
         threads: threads === undefined ? undefined : Number(threads),
       });
       // On stderr, so --json output stays one document.
+      if (report.holidays === 'none')
+        console.error(
+          "no --holidays given and the data is not in Japan time (+09:00): no public holidays assumed; pass --holidays FILE with the data's own",
+        );
       for (const r of report.rejected)
         console.error(
           `skipped ${r.rows} row(s) of ${values.csv}: ${r.reason} (first at line ${r.firstLine})`,

@@ -515,4 +515,31 @@ describe('backtest report', () => {
     expect(await runBacktest({ csv, predictions: threaded, threads: 2 })).toEqual(report);
     expect(readFileSync(threaded, 'utf8')).toBe(readFileSync(out, 'utf8'));
   }, 60_000);
+
+  it("assumes Japan's holidays only for data in Japan time, and none for other data without a file", async () => {
+    const dir = tmpdir();
+    const write = (offsetHours: number) => {
+      const csv = join(dir, `machi-bt-hol-${offsetHours}-${Date.now()}.csv`);
+      const rows = series(10, shape).map(
+        (p) =>
+          `${formatInstant({ utc: p.at.utc, local: p.at.utc + offsetHours * HOUR })},a,${Math.round(p.value)}`,
+      );
+      writeFileSync(csv, `timestamp,location,count\n${rows.join('\n')}\n`);
+      return csv;
+    };
+    const none = join(dir, `machi-bt-no-holidays-${Date.now()}.csv`);
+    writeFileSync(none, '');
+    expect((await runBacktest({ csv: write(9), threads: 1 })).holidays).toBe('japan');
+    const auckland = write(13);
+    const report = await runBacktest({ csv: auckland, threads: 1 });
+    expect(report.holidays).toBe('none');
+    // The 10 weeks from 2026-01-05 hold three of Japan's holidays: without a file they are not
+    // holidays (as with an empty file), while a file naming them changes the forecasts.
+    const empty = await runBacktest({ csv: auckland, holidays: none, threads: 1 });
+    expect(report.locations).toEqual(empty.locations);
+    const japan = join(dir, `machi-bt-jp-holidays-${Date.now()}.csv`);
+    writeFileSync(japan, '2026-01-12\n2026-02-11\n2026-02-23\n');
+    const named = await runBacktest({ csv: auckland, holidays: japan, threads: 1 });
+    expect(named.locations).not.toEqual(empty.locations);
+  }, 60_000);
 });
