@@ -119,15 +119,19 @@ export function readCountsCsv(file: string): CountsFile {
     if (!list) {
       list = [];
       byLocation.set(location, list);
-      seen.set(location, new Set());
     }
-    // The same interval twice: the first row stands.
-    const times = seen.get(location) as Set<number>;
-    if (times.has(at.utc)) {
+    // The same interval twice: the first row stands. Rows in time order (the usual file) are new
+    // by their time alone (they only go up); a location's set of times is built once they go back.
+    let times = seen.get(location);
+    if (!times && at.utc <= (list.at(-1)?.at.utc ?? Number.NEGATIVE_INFINITY)) {
+      times = new Set(list.map((p) => p.at.utc));
+      seen.set(location, times);
+    }
+    if (times?.has(at.utc)) {
       reject('repeats an earlier row of its location and time', n + 1);
       continue;
     }
-    times.add(at.utc);
+    times?.add(at.utc);
     list.push({ at, text, value });
   }
   for (const list of byLocation.values()) list.sort((a, b) => a.at.utc - b.at.utc);

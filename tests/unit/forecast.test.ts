@@ -196,16 +196,19 @@ describe('levels and input', () => {
         '2021-04-04T06:00:00+13:00,A,9',
         '2021-04-04T07:00:00+13:00,A,-3',
         '2021-04-04T08:00:00+13:00,A,',
+        // Out of order, then a repeat of a time already passed.
+        '2021-04-04T00:00:00+13:00,A,4',
+        '2021-04-04T06:00:00+13:00,A,10',
       ].join('\n'),
     );
     const { series, rejected } = readCountsCsv(file);
-    expect(series.get('A')?.map((p) => p.value)).toEqual([5, 8]);
+    expect(series.get('A')?.map((p) => p.value)).toEqual([4, 5, 8]);
     expect(rejected).toEqual([
       { reason: 'negative count', rows: 2, firstLine: 3 },
       { reason: 'count is not a number', rows: 1, firstLine: 4 },
       { reason: 'timestamp is not ISO 8601 with an offset', rows: 1, firstLine: 5 },
       { reason: 'no location', rows: 1, firstLine: 6 },
-      { reason: 'repeats an earlier row of its location and time', rows: 1, firstLine: 8 },
+      { reason: 'repeats an earlier row of its location and time', rows: 2, firstLine: 8 },
     ]);
   });
 });
