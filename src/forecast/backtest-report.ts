@@ -53,7 +53,7 @@ export async function runBacktest(req: BacktestRequest): Promise<BacktestReport>
       ? []
       : undefined;
   // Every location in the file informs the others' context, also with --location.
-  const contexts = locationContexts(series, holidayRule(holidays));
+  const contexts = locationContexts(series, holidayRule(holidays), holidaySource === 'none');
   const jobs = locations.map((l, i) => toJob(i, l, series.get(l) ?? [], contexts.get(l)));
   series.clear();
   const settings = {
@@ -86,6 +86,7 @@ export async function runBacktest(req: BacktestRequest): Promise<BacktestReport>
 function locationContexts(
   series: Map<string, Point[]>,
   isHoliday: (date: string) => boolean,
+  findDaysOff: boolean,
 ): Map<string, CityContext> {
   const byStep = new Map<number, string[]>();
   for (const [location, points] of series) {
@@ -102,7 +103,7 @@ function locationContexts(
         values: points.map((p) => p.value),
       };
     });
-    const found = cityContexts(sites, { stepMs, window: DEFAULT_MODEL.window, isHoliday });
+    const found = cityContexts(sites, { stepMs, window: DEFAULT_MODEL.window, isHoliday, findDaysOff });
     for (const [i, l] of group.entries()) contexts.set(l, found[i] as CityContext);
   }
   return contexts;

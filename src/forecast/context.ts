@@ -16,6 +16,8 @@ export interface SiteSeries {
 export interface CityContext {
   first: number;
   values: Float64Array;
+  /** Per step, 1 once the step's working day has been found to be a day off (findDaysOff). */
+  dayOff?: Uint8Array;
 }
 
 export interface ContextOptions {
@@ -23,6 +25,8 @@ export interface ContextOptions {
   /** The model's profile window, so each site's r is the one its own model sees. */
   window: number;
   isHoliday: (date: string) => boolean;
+  /** No holiday calendar is known (foreign data without a file): find days off from the counts. */
+  findDaysOff?: boolean;
 }
 
 export function contextAt(context: CityContext | undefined, step: number): number {
@@ -31,22 +35,54 @@ export function contextAt(context: CityContext | undefined, step: number): numbe
   return i >= 0 && i < context.values.length ? (context.values[i] as number) : Number.NaN;
 }
 
-/** Each site's r on the common grid from `first` (NaN: no value, or no profile yet). */
-function siteRatios(site: SiteSeries, first: number, length: number, opts: ContextOptions): Float64Array {
-  const r = new Float64Array(length).fill(Number.NaN);
-  const profile = new SeasonalProfile(opts.stepMs, opts.window, opts.isHoliday);
-  for (let i = 0; i < site.values.length; i++) {
-    const local = site.local[i] as number;
-    const value = site.values[i] as number;
-    const p = profile.at(local);
-    if (p !== undefined)
-      r[Math.round((site.utc[i] as number) / opts.stepMs) - first] = Math.log1p(value) - Math.log1p(p);
-    profile.add(local, value);
+/**
+ * A working day counts as a day off once, from DAY_OFF_HOUR on, all sites' counts so far sit
+ * closer to their day-off profiles than to their own by DAY_OFF_FIT (sums of absolute log
+ * errors). Without a holiday file this finds most holidays by mid-morning; chosen on the three
+ * real data sets without their holidays (0.6–0.75 all helped, README).
+ */
+const DAY_OFF_FIT = 0.75;
+const DAY_OFF_HOUR = 9;
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+class DayOffFinder {
+  private day = Number.NaN;
+  private own = 0;
+  private off = 0;
+  found = false;
+
+  /** A site's value at a working day's `local`, against its own profile and its day-off one. */
+  see(local: number, ly: number, lpOwn: number, lpOff: number): void {
+    this.startDay(local);
+    this.own += Math.abs(ly - lpOwn);
+    this.off += Math.abs(ly - lpOff);
   }
-  return r;
+
+  /** After every site's value at `local`: is its day a day off? */
+  decide(local: number): boolean {
+    this.startDay(local);
+    const hour = Math.floor((((local % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
+    if (!this.found && hour >= DAY_OFF_HOUR && this.own > 0 && this.off < DAY_OFF_FIT * this.own)
+      this.found = true;
+    return this.found;
+  }
+
+  private startDay(local: number): void {
+    const day = Math.floor(local / DAY_MS);
+    if (day === this.day) return;
+    this.day = day;
+    this.own = 0;
+    this.off = 0;
+    this.found = false;
+  }
 }
 
-/** The context of each site (same order as `sites`): the median of the other sites' r. */
+/**
+ * The context of each site (same order as `sites`): the median of the other sites' r, and with
+ * findDaysOff the days off found. All sites go step by step together, as a day off found at a
+ * step changes every profile's day type from there on.
+ */
 export function cityContexts(sites: SiteSeries[], opts: ContextOptions): CityContext[] {
   const steps = sites.flatMap((s) =>
     s.utc.length
@@ -60,8 +96,44 @@ export function cityContexts(sites: SiteSeries[], opts: ContextOptions): CityCon
     return sites.map(() => ({ first: 0, values: new Float64Array(0) }));
   const first = Math.min(...steps);
   const length = Math.max(...steps) - first + 1;
-  const ratios = sites.map((s) => siteRatios(s, first, length, opts));
-  const contexts = sites.map(() => ({ first, values: new Float64Array(length).fill(Number.NaN) }));
+  const ratios = sites.map(() => new Float64Array(length).fill(Number.NaN));
+  const profiles = sites.map(() => new SeasonalProfile(opts.stepMs, opts.window, opts.isHoliday));
+  const dayOff = opts.findDaysOff ? new Uint8Array(length) : undefined;
+  const finder = new DayOffFinder();
+  // Per site, the index of its next point, and of its point at the current step (−1: none).
+  const next = sites.map(() => 0);
+  const here = sites.map(() => -1);
+  for (let i = 0; i < length; i++) {
+    let local = Number.NaN;
+    for (const [k, site] of sites.entries()) {
+      const stepOf = (j: number) => Math.round((site.utc[j] as number) / opts.stepMs) - first;
+      let j = next[k] as number;
+      // A second point on the same step (an odd timestamp) is passed over, as the grid holds one.
+      while (j < site.utc.length && stepOf(j) < i) j++;
+      next[k] = j;
+      here[k] = j < site.utc.length && stepOf(j) === i ? j : -1;
+      if (here[k] < 0) continue;
+      next[k] = j + 1;
+      local = site.local[j] as number;
+      const profile = profiles[k] as SeasonalProfile;
+      const p = profile.at(local);
+      if (p === undefined) continue;
+      const ly = Math.log1p(site.values[j] as number);
+      (ratios[k] as Float64Array)[i] = ly - Math.log1p(p);
+      const off = dayOff && !profile.isDayOff(local) ? profile.atHoliday(local) : undefined;
+      if (off !== undefined) finder.see(local, ly, Math.log1p(p), Math.log1p(off));
+    }
+    const found = dayOff !== undefined && !Number.isNaN(local) && finder.decide(local);
+    if (found) dayOff[i] = 1;
+    for (const [k, site] of sites.entries()) {
+      const j = here[k] as number;
+      if (j < 0) continue;
+      const profile = profiles[k] as SeasonalProfile;
+      if (found) profile.markHoliday(site.local[j] as number);
+      profile.add(site.local[j] as number, site.values[j] as number);
+    }
+  }
+  const contexts = sites.map(() => ({ first, values: new Float64Array(length).fill(Number.NaN), dayOff }));
   const sorted = new Float64Array(sites.length);
   for (let i = 0; i < length; i++) {
     let n = 0;

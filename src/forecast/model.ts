@@ -282,6 +282,9 @@ export class CongestionModel {
       this.today.profile += p;
     }
     this.ratios[step % this.ratios.length] = r;
+    // A working day the city's counts show to be a day off (context.ts): a holiday from here on.
+    const c = this.opts.context;
+    if (c?.dayOff?.[step - c.first] === 1) this.profile.markHoliday(at.local);
     if (known) this.profile.add(at.local, value);
     if (++this.sinceRefit >= this.daySteps) this.refit();
     // What each horizon forecasts from here, to learn from once the target is observed (and to

@@ -125,6 +125,17 @@ export class SeasonalProfile {
     return type === HOLIDAY || DAYS[type] === 'sat' || DAYS[type] === 'sun';
   }
 
+  /** From now on, the day of this local time is a holiday (found from the counts: context.ts). */
+  markHoliday(local: number): void {
+    this.types.set(Math.floor(local / DAY_MS), HOLIDAY);
+  }
+
+  /** The profile at a local time as if its day were a holiday (Sunday's until one is seen). */
+  atHoliday(local: number): number | undefined {
+    const slot = this.slot(local);
+    return this.means.get(HOLIDAY * this.slotsPerDay + slot) ?? this.means.get(slot);
+  }
+
   private key(local: number): number {
     return this.typeOf(local) * this.slotsPerDay + this.slot(local);
   }

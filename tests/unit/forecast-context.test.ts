@@ -69,6 +69,75 @@ describe('median of the other sites', () => {
   });
 });
 
+describe('days off found from the counts', () => {
+  // Working days peak at 8:00 and 18:00, weekends build to 14:00. A Wednesday that no calendar
+  // lists (day 72, week 11) runs like a Sunday at every site.
+  const bump = (h: number, at: number, width: number) => Math.exp(-(((h - at) / width) ** 2));
+  const working = (h: number) => 20 + 300 * bump(h, 8, 1.2) + 250 * bump(h, 18, 1.5) + 80 * bump(h, 12, 2);
+  const weekend = (h: number) => 20 + 220 * bump(h, 14, 3.5);
+  const holiday = 72;
+  const hours = 12 * 168;
+  const city = (rnd: () => number, poisonAfter = Number.POSITIVE_INFINITY) =>
+    [1, 1.5, 0.7, 2].map((scale) =>
+      site((i) => {
+        const day = Math.floor(i / 24);
+        const off = day % 7 >= 5 || day === holiday;
+        const v = scale * (off ? weekend(i % 24) : working(i % 24)) * (0.95 + 0.1 * rnd());
+        return i > poisonAfter ? v * 1000 : v;
+      }, hours),
+    );
+  const found = (ctx: { dayOff?: Uint8Array }[]) => {
+    const flags = ctx[0]?.dayOff as Uint8Array;
+    return [...flags.keys()].filter((i) => flags[i] === 1);
+  };
+
+  it('marks a working day that runs like a day off from 9:00, and no other', () => {
+    const ctx = cityContexts(city(random(3)), { ...opts, window: 8, findDaysOff: true });
+    const day = Array.from({ length: 15 }, (_, k) => holiday * 24 + 9 + k);
+    expect(found(ctx)).toEqual(day);
+    // Every site's context holds the same days off.
+    expect(ctx[3]?.dayOff).toBe(ctx[0]?.dayOff);
+    expect(cityContexts(city(random(3)), { ...opts, window: 8 })[0]?.dayOff).toBeUndefined();
+  });
+
+  it('holds nothing of later values', () => {
+    const cut = holiday * 24 + 11;
+    const run = (poison: boolean) =>
+      found(
+        cityContexts(city(random(5), poison ? cut : undefined), { ...opts, window: 8, findDaysOff: true }),
+      );
+    const clean = run(false);
+    expect(clean.filter((i) => i <= cut)).toEqual([holiday * 24 + 9, holiday * 24 + 10, holiday * 24 + 11]);
+    expect(run(true).filter((i) => i <= cut)).toEqual(clean.filter((i) => i <= cut));
+  });
+
+  it('lets the model forecast the rest of that day from the day-off profile', () => {
+    const sites = city(random(9));
+    const points = sites[0] as SiteSeries;
+    const series = Array.from(points.values, (value, i) => ({
+      at: { utc: points.utc[i] as number, local: points.local[i] as number },
+      text: new Date(points.utc[i] as number).toISOString(),
+      value,
+    }));
+    const afternoonError = (findDaysOff: boolean) => {
+      const [context] = cityContexts(sites, { ...opts, window: 104, findDaysOff });
+      let error = 0;
+      backtestLocation('a', series, {
+        isHoliday: noHolidays,
+        context,
+        onPrediction: (p) => {
+          const i = Math.round((Date.parse(p.target) - T0) / HOUR);
+          if (p.h === 1 && i >= holiday * 24 + 12 && i < holiday * 24 + 24)
+            error += Math.abs(p.forecast - p.actual);
+        },
+      });
+      return error;
+    };
+    // 149 against 565 here: without it the afternoon is forecast from a Wednesday's shape.
+    expect(afternoonError(true)).toBeLessThan(0.5 * afternoonError(false));
+  });
+});
+
 /** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
 function random(seed: number): () => number {
   let a = seed;
