@@ -1,50 +1,47 @@
-// The alerts component: flood readings and device health from Kafka through the rules, transitions
-// to the outputs, acknowledgements from the office over MQTT or HTTP.
+// The alerts component: flood readings and device health from Kafka through the rules; every
+// transition goes first to the retained MQTT state the screens read, then to the Kafka audit
+// trail, from which webhooks and InfluxDB annotations are fed as outputs of their own (outbox.ts).
+// Acknowledgements come from the office over MQTT or HTTP.
 //
-// State is rebuilt on start by replaying the last MACHI_ALERT_REPLAY_S of readings, health and acks
-// with outputs muted: the engine is deterministic (alert ids come from reading times), so an alert
-// open before a restart is found again under the same id instead of being raised twice.
+// Start-up: the last MACHI_ALERT_REPLAY_S of readings, health and acks and the last week of the
+// audit trail are replayed with outputs muted; then the rebuilt state is reconciled with what the
+// trail last said (same episode, same id; what changed while down is announced), the whole state
+// is published retained, and only then are acknowledgements and the wall-clock tick taken.
 import type { IncomingMessage } from 'node:http';
 import { Partitioners } from 'kafkajs';
 import type { MqttClient } from 'mqtt';
-import { Counter, type Registry as MetricsRegistry } from 'prom-client';
-import { ensureTopics, fetchReplayOffsets } from '../bus/admin.ts';
+import { ensureTopics, fetchReplayOffsets, STARTUP_RETRY } from '../bus/admin.ts';
 import { createKafka } from '../bus/kafka.ts';
+import { OrderedKafkaWriter } from '../bus/ordered-writer.ts';
 import { kafkaTopics } from '../bus/topics.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { sameSecret } from '../registry/secrets.ts';
 import { type Component, connectService, type Runtime } from '../runtime/component.ts';
-import { AlertAck, type AlertEvent } from '../schemas/alerts.ts';
+import { retry } from '../runtime/retry.ts';
+import { AlertAck, AlertEvent } from '../schemas/alerts.ts';
+import type { DeadLetter } from '../schemas/dead-letter.ts';
 import { DeviceStatus } from '../schemas/health.ts';
 import { ReadingRecord } from '../schemas/readings.ts';
+import type { ReasonCode } from '../schemas/reasons.ts';
+import { topics as mqttTopics } from '../schemas/topics.ts';
 import { sendJson } from '../web/http.ts';
 import { InfluxWriter } from '../workers/influx-writer.ts';
+import { basicCredentials, checkMqttAck } from './acks.ts';
+import { annotationOutput } from './annotations.ts';
 import { AlertEngine } from './engine.ts';
-import { type AlertOutputs, emit } from './outputs.ts';
-import { WebhookSender } from './webhooks.ts';
+import { alertMetrics } from './metrics.ts';
+import { type Outbox, type OutboxOptions, startOutbox } from './outbox.ts';
+import { ReplayProgress } from './replay.ts';
+import { RetainedAlertState } from './retained.ts';
+import { AuditTrail } from './trail.ts';
+import { WebhookReceiver } from './webhooks.ts';
 
-function alertMetrics(registry: MetricsRegistry) {
-  return {
-    events: new Counter({
-      name: 'machi_alert_events_total',
-      help: 'Alert transitions, by level and transition',
-      labelNames: ['level', 'transition', 'drill'],
-      registers: [registry],
-    }),
-    webhooks: new Counter({
-      name: 'machi_webhook_deliveries_total',
-      help: 'Webhook deliveries, by result',
-      labelNames: ['result'],
-      registers: [registry],
-    }),
-    acks: new Counter({
-      name: 'machi_alert_acks_total',
-      help: 'Acknowledgements received, by channel',
-      labelNames: ['channel'],
-      registers: [registry],
-    }),
-  };
-}
+/** How far back the audit trail is read to know each area's last recorded alert. */
+const TRAIL_LOOKBACK_MS = 7 * 24 * 3_600_000;
+/** A replay that has not finished by then is logged and the service goes on with what it has. */
+const REPLAY_LIMIT_MS = 60_000;
+/** Dead letters keep this much of a refused payload: enough to read it, not enough to flood Kafka. */
+const DEAD_LETTER_KEEP_BYTES = 4096;
 
 export function alertsComponent(runtime: Runtime): Component {
   const { config } = runtime;
@@ -62,25 +59,41 @@ export function alertsComponent(runtime: Runtime): Component {
     groupId: `${config.kafka.clientId}-alerts-${process.pid}-${Date.now().toString(36)}`,
   });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  const writer = new InfluxWriter(config, log);
-  const webhooks = new WebhookSender(
-    config.alerts.webhooks.urls,
-    config.alerts.webhooks.secret,
-    metrics.webhooks,
-    log,
-  );
+  const toKafka = new OrderedKafkaWriter(producer, log, metrics.auditPending);
+  const trail = new AuditTrail();
+  const outboxes: Outbox[] = [];
+  const timers: NodeJS.Timeout[] = [];
   let client: MqttClient | undefined;
-  let outputs: AlertOutputs | undefined;
-  let tickTimer: NodeJS.Timeout | undefined;
-  /** Offsets below these were produced before start: replayed to rebuild state, with outputs muted. */
-  const liveFrom = new Map<string, bigint>();
-  let chain = Promise.resolve();
+  let screens: RetainedAlertState | undefined;
+  let replay: ReplayProgress | undefined;
+  let restored = false;
 
   const engineFor = (drill: boolean) => (drill ? engines.drill : engines.real);
-  const active = (areaId: string, drill: boolean) => engineFor(drill).active(areaId);
+  const engineOf = (alertId: string) => [engines.real, engines.drill].find((e) => e.areaOf(alertId));
 
-  /** Events are emitted strictly in order, one batch after another. */
-  function publish(events: AlertEvent[]): Promise<void> {
+  function deadLetter(
+    value: Buffer,
+    reason: ReasonCode,
+    detail: string,
+    where: Pick<DeadLetter, 'mqttTopic' | 'source'>,
+  ): void {
+    metrics.refused.inc({ reason });
+    log.warn({ reason, detail, ...where }, 'input refused');
+    const record: DeadLetter = {
+      v: 1,
+      reason,
+      detail,
+      stage: 'alerts',
+      payloadBase64: value.subarray(0, DEAD_LETTER_KEEP_BYTES).toString('base64'),
+      brokerTime: new Date().toISOString(),
+      ...where,
+    };
+    toKafka.append(topics.deadLetter, [{ key: 'alerts', value: JSON.stringify(record) }]);
+  }
+
+  /** Transitions: the screens first, on their own; then the audit trail, which feeds every other output. */
+  function publish(events: AlertEvent[]): void {
+    if (events.length === 0) return;
     for (const e of events) {
       metrics.events.inc({ level: e.level, transition: e.transition, drill: String(e.drill) });
       log.info(
@@ -95,56 +108,63 @@ export function alertsComponent(runtime: Runtime): Component {
         'alert',
       );
     }
-    chain = chain.then(async () => {
-      if (outputs)
-        await emit(outputs, events, active).catch((err: Error) =>
-          log.error({ err: err.message }, 'alert output failed'),
-        );
-    });
-    return chain;
+    for (const areaId of new Set(events.map((e) => e.areaId))) screens?.publishArea(areaId);
+    toKafka.append(
+      topics.alertEvents,
+      events.map((e) => ({ key: e.areaId, value: JSON.stringify(e) })),
+    );
   }
 
-  /** Applies an acknowledgement; `record` writes it to the Kafka ack topic (not when replaying). */
-  async function acknowledge(ack: AlertAck, record: boolean): Promise<AlertEvent | undefined> {
-    const engine = [engines.real, engines.drill].find((e) => e.areaOf(ack.alertId));
-    const event = engine?.acknowledge(ack.alertId, ack.by, Date.parse(ack.at));
-    if (record) {
-      await producer.send({
-        topic: topics.alertAcks,
-        acks: -1,
-        messages: [{ key: ack.areaId, value: JSON.stringify(ack) }],
-      });
-    }
-    return event;
-  }
-
-  async function onAck(ack: AlertAck, channel: 'mqtt' | 'http'): Promise<AlertEvent | undefined> {
+  function acknowledge(ack: AlertAck, channel: 'mqtt' | 'http'): AlertEvent | undefined {
     metrics.acks.inc({ channel });
-    const event = await acknowledge(ack, true);
-    if (event) await publish([event]);
+    const event = engineOf(ack.alertId)?.acknowledge(ack.alertId, ack.by, Date.parse(ack.at));
+    if (!event) return undefined;
+    // The ack record before its event, so a replay applies it before anything that follows.
+    toKafka.append(topics.alertAcks, [{ key: ack.areaId, value: JSON.stringify(ack) }]);
+    publish([event]);
     return event;
   }
 
-  function parseBasicAuth(req: IncomingMessage): { user: string; password: string } | undefined {
-    const header = req.headers.authorization ?? '';
-    if (!header.startsWith('Basic ')) return undefined;
-    const [user = '', password = ''] = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':');
-    return { user, password };
+  function onMqttAck(topic: string, payload: Buffer, retained: boolean): void {
+    // An acknowledgement is an act of a person now; a retained one is stale by definition.
+    if (retained) {
+      deadLetter(payload, 'TOPIC_INVALID', 'retained acknowledgement ignored', { mqttTopic: topic });
+      return;
+    }
+    const checked = checkMqttAck(topic, payload, new Date());
+    if (!checked.ok) {
+      deadLetter(payload, checked.reason, checked.detail, { mqttTopic: topic });
+      return;
+    }
+    if (!acknowledge(checked.ack, 'mqtt'))
+      log.info({ alertId: checked.ack.alertId }, 'acknowledgement for no open, unacknowledged alert');
   }
 
   // The office acknowledges over HTTP too: POST /api/alerts/<id>/ack with HTTP Basic office credentials.
-  runtime.http.route('POST', '/api/alerts/*', async (req, res, url) => {
-    const [, , , alertId, action] = url.pathname.split('/');
-    const auth = parseBasicAuth(req);
+  runtime.http.route('POST', '/api/alerts/*', async (req: IncomingMessage, res, url) => {
+    const [, , , alertId = '', action, ...rest] = url.pathname.split('/');
+    const auth = basicCredentials(req);
     if (auth?.user !== 'office' || !sameSecret(auth.password, config.mqtt.roles.office)) {
       res.setHeader('www-authenticate', 'Basic realm="machi office"');
       return sendJson(res, 401, { error: 'office credentials required', code: 'MACHI_ERR_UNAUTHORIZED' });
     }
-    const area = alertId ? (engines.real.areaOf(alertId) ?? engines.drill.areaOf(alertId)) : undefined;
-    if (action !== 'ack' || !alertId || !area)
-      return sendJson(res, 404, { error: 'no such open alert', code: 'MACHI_ERR_NOT_FOUND' });
-    const by = url.searchParams.get('by') ?? auth.user;
-    const event = await onAck({ v: 1, alertId, areaId: area.id, by, at: new Date().toISOString() }, 'http');
+    if (!restored)
+      return sendJson(res, 503, {
+        error: 'alert state is being restored, retry shortly',
+        code: 'MACHI_ERR_STARTING',
+      });
+    const area = action === 'ack' && rest.length === 0 ? engineOf(alertId)?.areaOf(alertId) : undefined;
+    if (!area) return sendJson(res, 404, { error: 'no such open alert', code: 'MACHI_ERR_NOT_FOUND' });
+    const ack = AlertAck.safeParse({
+      v: 1,
+      alertId,
+      areaId: area.id,
+      by: url.searchParams.get('by') ?? auth.user,
+      at: new Date().toISOString(),
+    });
+    if (!ack.success)
+      return sendJson(res, 400, { error: 'by: 1 to 64 characters', code: 'MACHI_ERR_INVALID_REQUEST' });
+    const event = acknowledge(ack.data, 'http');
     sendJson(
       res,
       event ? 200 : 409,
@@ -152,35 +172,69 @@ export function alertsComponent(runtime: Runtime): Component {
     );
   });
 
-  async function handle(
-    topic: string,
-    partition: number,
-    offset: string,
-    value: Buffer | null,
-  ): Promise<void> {
-    const live = BigInt(offset) >= (liveFrom.get(`${topic}:${partition}`) ?? 0n);
-    const text = value?.toString('utf8') ?? '';
+  /** One record from the replayed or live topics; a bad one is counted and skipped, never thrown. */
+  function handle(topic: string, partition: number, offset: string, value: Buffer | null): void {
+    const live = replay?.isLive(topic, partition, offset) ?? true;
     let events: AlertEvent[] = [];
     try {
+      const json = JSON.parse(value?.toString('utf8') ?? '');
       if (topic === topics.readings.flood) {
-        const record = ReadingRecord.parse(JSON.parse(text));
-        if (record.reading.kind === 'flood')
-          events = engineFor(record.drill).observeReading(record.reading, record.receivedAt);
+        const record = ReadingRecord.parse(json);
+        events = engineFor(record.drill).observeReading(record);
       } else if (topic === topics.deviceHealth) {
-        const status = DeviceStatus.parse(JSON.parse(text));
+        const status = DeviceStatus.parse(json);
         events = engines.real.observeHealth(status);
         const silentClass = engines.real.classifySilent(status.deviceId);
         if (live && silentClass && silentClass !== 'possible-flood')
           log.warn({ deviceId: status.deviceId, silentClass }, 'silent sensor needs maintenance');
-      } else if (topic === topics.alertAcks && !live) {
-        const event = await acknowledge(AlertAck.parse(JSON.parse(text)), false);
-        events = event ? [event] : [];
+      } else if (!live && topic === topics.alertAcks) {
+        const ack = AlertAck.parse(json);
+        engineOf(ack.alertId)?.acknowledge(ack.alertId, ack.by, Date.parse(ack.at));
+      } else if (!live && topic === topics.alertEvents) {
+        trail.observe(AlertEvent.parse(json));
       }
     } catch (err) {
-      // The workers dead-letter invalid records; here they are skipped and logged.
-      log.warn({ topic, partition, offset, err: (err as Error).message }, 'record skipped');
+      // The workers dead-letter invalid reading records; here they are counted and skipped.
+      metrics.refused.inc({ reason: 'RECORD_INVALID' });
+      log.warn({ topic, partition, offset, err: (err as Error).message.slice(0, 200) }, 'record skipped');
     }
-    if (live && events.length) await publish(events);
+    if (!live && replay?.read(topic, partition, offset)) restore();
+    // Until the state is restored, transitions are muted: the reconciliation announces the net change.
+    if (live && restored) publish(events);
+  }
+
+  /** The replay is complete: reconcile with the audit trail, publish everything, take live input. */
+  function restore(): void {
+    if (restored) return;
+    restored = true;
+    const events = [...registry.areas.keys()].flatMap((areaId) => [
+      ...engines.real.reconcile(areaId, trail.openAlert(areaId, false)),
+      ...engines.drill.reconcile(areaId, trail.openAlert(areaId, true)),
+    ]);
+    publish(events);
+    screens?.publishAll();
+    client?.subscribe(mqttTopics.alertAcks, { qos: 1 });
+    log.info({ announced: events.length }, 'alert state restored');
+    // Drill time moves with drill readings only; the real engine follows the wall clock.
+    timers.push(setInterval(() => publish(engines.real.tick(Date.now())), 1000));
+    timers.push(setInterval(() => screens?.publishAll(), config.alerts.republishMs));
+  }
+
+  function output(name: string, groupSuffix: string, deliver: OutboxOptions['deliver']): Promise<Outbox> {
+    return startOutbox({
+      name,
+      kafka,
+      // Stable across restarts (offsets resume), one per topic prefix, shared by every alerts process.
+      groupId: `${config.kafka.clientId}.${config.kafka.topicPrefix}.alert-output.${groupSuffix}`,
+      topic: topics.alertEvents,
+      log,
+      backoff: { initialMs: 500, maxMs: 60_000, jitter: 0.2 },
+      backlogSeconds: metrics.backlogSeconds,
+      backlogAlertMs: config.alerts.webhooks.backlogAlertMs,
+      deliver,
+      deadLetter: (value, reason, detail, source) =>
+        deadLetter(value, reason, detail, { source: { topic: topics.alertEvents, ...source } }),
+    });
   }
 
   return {
@@ -188,40 +242,68 @@ export function alertsComponent(runtime: Runtime): Component {
     async start() {
       await ensureTopics(kafka, config);
       await producer.connect();
+      // Outputs first: a new output's group starts at the end of the trail before any event is written.
+      const influx = new InfluxWriter(config, log);
+      outboxes.push(await output('influxdb-annotations', 'annotations', annotationOutput(influx)));
+      for (const url of config.alerts.webhooks.urls) {
+        const receiver = new WebhookReceiver(url, config.alerts.webhooks.secret, metrics.webhooks, log);
+        outboxes.push(
+          await output(`webhook ${receiver.label}`, `webhook-${receiver.label.split('#')[1]}`, (r) =>
+            receiver.deliver(r),
+          ),
+        );
+      }
+
       client = connectService(runtime, 'alerts');
-      client.on('connect', () => client?.subscribe('takeo/v1/alerts/+/ack', { qos: 1 }));
-      client.on('message', (_topic, payload) => {
-        const ack = AlertAck.safeParse(JSON.parse(payload.toString('utf8') || 'null'));
-        if (ack.success) void onAck(ack.data, 'mqtt');
-        else log.warn({ issues: ack.error.issues.length }, 'invalid acknowledgement ignored');
+      screens = new RetainedAlertState(client, registry, (areaId, drill) => engineFor(drill).active(areaId));
+      client.on('connect', () => {
+        // Retained state lives in the broker's memory: a restarted broker has none until this.
+        if (!restored) return;
+        screens?.publishAll();
+        client?.subscribe(mqttTopics.alertAcks, { qos: 1 });
       });
-      outputs = { producer, kafkaTopics: topics, mqtt: client, writer, webhooks, registry };
+      client.on('message', (topic, payload, packet) => {
+        try {
+          onMqttAck(topic, payload, packet.retain);
+        } catch (err) {
+          log.error({ topic, err: (err as Error).message }, 'acknowledgement failed');
+        }
+      });
+      runtime.readiness.alerts = async () => restored && client?.connected === true;
 
       const replayTopics = [topics.readings.flood, topics.deviceHealth, topics.alertAcks];
-      const { highs, seeks } = await fetchReplayOffsets(
-        kafka,
-        replayTopics,
-        Date.now() - config.alerts.replayMs,
-      );
-      for (const [key, high] of highs) liveFrom.set(key, high);
-
+      const now = Date.now();
+      const offsets = [
+        await fetchReplayOffsets(kafka, replayTopics, now - config.alerts.replayMs),
+        await fetchReplayOffsets(kafka, [topics.alertEvents], now - TRAIL_LOOKBACK_MS),
+      ];
+      replay = new ReplayProgress(offsets);
+      const seeks = offsets.flatMap((o) => o.seeks);
       await consumer.connect();
-      await consumer.subscribe({ topics: replayTopics, fromBeginning: false });
+      await retry(
+        () => consumer.subscribe({ topics: [...replayTopics, topics.alertEvents], fromBeginning: false }),
+        STARTUP_RETRY,
+      );
       await consumer.run({
-        eachMessage: ({ topic, partition, message }) =>
+        eachMessage: async ({ topic, partition, message }) =>
           handle(topic, partition, message.offset, message.value),
       });
       for (const s of seeks) consumer.seek(s);
-      tickTimer = setInterval(() => {
-        // Drill time moves with drill readings only; the real engine follows the wall clock.
-        void publish(engines.real.tick(Date.now()));
-      }, 1000);
+      if (replay.done) restore();
+      else
+        timers.push(
+          setTimeout(() => {
+            if (restored) return;
+            log.error('replay did not finish in time: going on with the state rebuilt so far');
+            restore();
+          }, REPLAY_LIMIT_MS),
+        );
     },
     async stop() {
-      clearInterval(tickTimer);
+      for (const t of timers) clearInterval(t);
       await consumer.disconnect();
-      await chain;
-      webhooks.close();
+      for (const o of outboxes) await o.stop();
+      await toKafka.close(5000);
       await producer.disconnect();
       await client?.endAsync(true);
     },

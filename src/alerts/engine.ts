@@ -1,5 +1,9 @@
-// Area rules and the alert lifecycle. Pure and clock-injected: time is the latest reading time or
-// tick seen, so the same readings give the same alerts whether live, replayed or simulated.
+// Area rules and the alert lifecycle. Pure and clock-injected, so the same records give the same
+// alerts whether live or replayed. The real engine's clock is broker time (when a reading reached
+// machi, and the wall clock between readings): a device's own clock never moves it, so a sensor
+// with a wrong RTC cannot skip debounce or hysteresis. A drill engine runs on the exercise's
+// simulated clock (its readings' device time), which runs ahead of the wall clock at the replay's
+// speed; a new exercise id starts its rules afresh.
 import type { Area, Registry } from '../registry/schema.ts';
 import {
   type ActiveAlerts,
@@ -9,9 +13,10 @@ import {
   type Transition,
 } from '../schemas/alerts.ts';
 import type { DeviceStatus } from '../schemas/health.ts';
-import type { FloodReading } from '../schemas/readings.ts';
+import type { ReadingRecord } from '../schemas/readings.ts';
 import { distanceM } from './geo.ts';
 import { type RuleSettings, SensorState } from './sensor.ts';
+import type { RecordedAlert } from './trail.ts';
 
 export interface Assessment {
   level: AlertLevel | undefined;
@@ -40,6 +45,8 @@ export class AlertEngine {
   private readonly byArea = new Map<string, SensorState[]>();
   private readonly open = new Map<string, OpenAlert>();
   private clock = 0;
+  /** The drill run the drill engine follows (undefined for the real engine). */
+  private exercise: string | undefined;
 
   constructor(
     private readonly registry: Registry,
@@ -47,7 +54,14 @@ export class AlertEngine {
     readonly drill: boolean,
     private readonly lowBatteryV = 2.5,
   ) {
-    for (const d of registry.devices.values())
+    this.resetSensors();
+  }
+
+  /** Every flood sensor of the registry, dry and unseen. */
+  private resetSensors(): void {
+    this.sensors.clear();
+    this.byArea.clear();
+    for (const d of this.registry.devices.values())
       if (d.kind === 'flood-sensor') {
         const sensor = new SensorState(d);
         this.sensors.set(d.id, sensor);
@@ -59,16 +73,38 @@ export class AlertEngine {
     return this.clock;
   }
 
-  observeReading(reading: FloodReading, receivedAt: string): AlertEvent[] {
-    const sensor = this.sensors.get(reading.deviceId);
-    if (!sensor) return [];
-    this.clock = Math.max(this.clock, Date.parse(reading.time));
+  observeReading(record: Pick<ReadingRecord, 'reading' | 'receivedAt' | 'exercise'>): AlertEvent[] {
+    const { reading, receivedAt } = record;
+    if (reading.kind !== 'flood' || !this.sensors.has(reading.deviceId)) return [];
+    const at = this.drill ? Date.parse(reading.time) : Date.parse(receivedAt);
+    const ended = this.drill ? this.startExercise(record.exercise, at) : [];
+    const sensor = this.sensors.get(reading.deviceId) as SensorState;
+    this.clock = Math.max(this.clock, at);
     const before = sensor.evidenceKey(this.rules);
-    sensor.observe(reading, receivedAt, this.rules);
+    sensor.observe(reading, receivedAt, this.rules, this.clock);
     // Most readings (a dry sensor staying dry, a splash inside the debounce) change nothing the
     // area rules look at; skipping them keeps the engine ahead of a storm of readings.
-    if (sensor.evidenceKey(this.rules) === before) return [];
-    return this.evaluate(sensor.device.area, 'machi-rules');
+    if (sensor.evidenceKey(this.rules) === before) return ended;
+    return [...ended, ...this.evaluate(sensor.device.area, 'machi-rules')];
+  }
+
+  /**
+   * A reading from another drill run than the last one ends the old run: its open drill alerts
+   * clear and every sensor starts dry on the new run's clock, so the same drill can be run again.
+   */
+  private startExercise(exercise: string | undefined, at: number): AlertEvent[] {
+    if (exercise === undefined || exercise === this.exercise) return [];
+    const previous = this.exercise;
+    this.exercise = exercise;
+    if (previous === undefined) return [];
+    const ended = [...this.open.values()].map((alert) => {
+      alert.updatedAt = this.clock;
+      return this.event(alert, 'cleared', 'exercise-ended', [], 'machi-rules');
+    });
+    this.open.clear();
+    this.resetSensors();
+    this.clock = at;
+    return ended;
   }
 
   /** Device health from the workers: a radio sensor gone `silent` may be under water. */
@@ -101,6 +137,50 @@ export class AlertEngine {
     alert.acknowledgedBy = by;
     alert.updatedAt = at;
     return this.event(alert, 'acknowledged', 'acknowledged', [], `office:${by}`);
+  }
+
+  /**
+   * After a restart: brings what the audit trail last said about `areaId` in line with the state
+   * rebuilt from the readings. The same episode keeps its recorded id (and acknowledgement);
+   * anything that changed while machi was down is announced, nothing is raised twice.
+   */
+  reconcile(areaId: string, recorded: RecordedAlert | undefined): AlertEvent[] {
+    const current = this.open.get(areaId);
+    const rule = 'restored-after-restart';
+    if (!recorded) {
+      return current
+        ? [this.event(current, 'raised', rule, this.assess(areaId).evidence, 'machi-rules')]
+        : [];
+    }
+    if (!current) {
+      return [
+        {
+          v: 1,
+          alertId: recorded.alertId,
+          areaId,
+          level: recorded.level,
+          transition: 'cleared',
+          time: iso(this.clock),
+          rule,
+          cause: [],
+          actor: 'machi-rules',
+          drill: this.drill,
+          acknowledged: recorded.acknowledgedAt !== undefined,
+        },
+      ];
+    }
+    current.id = recorded.alertId;
+    if (recorded.openedAt !== undefined) current.openedAt = recorded.openedAt;
+    if (recorded.level === current.level) {
+      if (current.acknowledgedAt === undefined && recorded.acknowledgedAt !== undefined) {
+        current.acknowledgedAt = recorded.acknowledgedAt;
+        current.acknowledgedBy = recorded.acknowledgedBy;
+      }
+      return [];
+    }
+    const transition: Transition =
+      LEVEL_RANK[current.level] > LEVEL_RANK[recorded.level] ? 'escalated' : 'de-escalated';
+    return [this.event(current, transition, rule, this.assess(areaId).evidence, 'machi-rules')];
   }
 
   /** The area's level now, and which rule and sensors say so. */

@@ -42,8 +42,14 @@ export class SensorState {
 
   constructor(readonly device: FloodSensor) {}
 
-  observe(reading: FloodReading, receivedAt: string, rules: RuleSettings): void {
-    const t = Date.parse(reading.time);
+  /**
+   * `at` is the rules' clock for this reading (broker time, or a drill's own clock): debounce and
+   * hysteresis run on it. The rise rate is measured between device times, where a clock that is
+   * merely off cancels out and readings a gateway delivers in a burst keep their spacing.
+   */
+  observe(reading: FloodReading, receivedAt: string, rules: RuleSettings, at: number): void {
+    const t = at;
+    const deviceT = Date.parse(reading.time);
     this.silent = false;
     if (reading.batteryV !== undefined) this.batteryV = reading.batteryV;
     const level = waterLevel(this.device, reading);
@@ -58,11 +64,11 @@ export class SensorState {
       depthCm: reading.depthCm,
     };
     if (level !== undefined) {
-      if (this.level !== undefined && this.levelAt !== undefined && t > this.levelAt) {
-        this.risePerMin = ((level - this.level) / (t - this.levelAt)) * 60_000;
+      if (this.level !== undefined && this.levelAt !== undefined && deviceT > this.levelAt) {
+        this.risePerMin = ((level - this.level) / (deviceT - this.levelAt)) * 60_000;
       }
       this.level = level;
-      this.levelAt = t;
+      this.levelAt = deviceT;
     }
     if (wet) {
       this.wetSince ??= t;

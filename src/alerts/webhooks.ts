@@ -1,107 +1,79 @@
-// Alert events POSTed as JSON to configured URLs (e-mail/chat gateways, the city's disaster app),
-// signed with HMAC-SHA256. One bounded queue per URL, delivered in the background with retries,
-// so a slow or failing receiver never blocks the pipeline or the other receivers.
-import { createHmac } from 'node:crypto';
+// Alert events POSTed as JSON to configured receivers (e-mail/chat gateways, the city's disaster
+// app), signed with HMAC-SHA256. Each receiver is an outbox output of its own (see outbox.ts):
+// events reach it in the audit trail's order per area, are retried without a time limit while it
+// is down, survive restarts, and carry a delivery id so a receiver can drop a repeat.
+import { createHash, createHmac } from 'node:crypto';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../observability/logger.ts';
-import { backoffDelay } from '../runtime/retry.ts';
-import type { AlertEvent } from '../schemas/alerts.ts';
+import { type OutboxRecord, Undeliverable } from './outbox.ts';
 
 export const SIGNATURE_HEADER = 'x-machi-signature';
 export const TIMESTAMP_HEADER = 'x-machi-timestamp';
+export const DELIVERY_HEADER = 'x-machi-delivery';
 
 /** `sha256=<hex>` over `<timestamp>.<body>`: receivers recompute it and compare, and reject old timestamps. */
 export function signature(secret: string, timestamp: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
-interface Delivery {
-  body: string;
-  attempt: number;
+/** Answers that say the event itself is unacceptable: retrying cannot help. Others (5xx, 401, 404, 429) are retried. */
+const REFUSED_FOR_GOOD = new Set([400, 410, 413, 422]);
+
+/** The receiver as logs and metrics name it: its host, never a path or query that may hold a token. */
+export function receiverLabel(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}#${createHash('sha256').update(url).digest('hex').slice(0, 8)}`;
 }
 
-export class WebhookSender {
-  private readonly queues: Map<string, Delivery[]>;
-  private readonly busy = new Set<string>();
-  private closed = false;
+export class WebhookReceiver {
+  readonly label: string;
 
   constructor(
-    urls: string[],
+    readonly url: string,
     private readonly secret: string,
     private readonly deliveries: Counter<'result'>,
     private readonly log: Logger,
-    private readonly opts = {
-      maxQueue: 1000,
-      maxAttempts: 8,
-      timeoutMs: 5000,
-      backoff: { initialMs: 500, maxMs: 30_000, jitter: 0.2 },
-    },
+    private readonly timeoutMs = 5000,
   ) {
-    this.queues = new Map(urls.map((u) => [u, []]));
+    this.label = receiverLabel(url);
   }
 
-  send(event: AlertEvent): void {
-    const body = JSON.stringify(event);
-    for (const [url, queue] of this.queues) {
-      if (queue.length >= this.opts.maxQueue) {
-        queue.shift();
-        this.deliveries.inc({ result: 'dropped' });
-      }
-      queue.push({ body, attempt: 0 });
-      void this.drain(url);
-    }
-  }
-
-  private async drain(url: string): Promise<void> {
-    if (this.busy.has(url)) return;
-    this.busy.add(url);
-    const queue = this.queues.get(url) ?? [];
-    try {
-      while (queue.length > 0 && !this.closed) {
-        const item = queue[0] as Delivery;
-        if (await this.post(url, item.body)) {
-          this.deliveries.inc({ result: 'ok' });
-          queue.shift();
-          continue;
-        }
-        item.attempt++;
-        if (item.attempt >= this.opts.maxAttempts) {
-          this.deliveries.inc({ result: 'failed' });
-          this.log.error({ url, attempts: item.attempt }, 'webhook delivery failed, giving up on this event');
-          queue.shift();
-          continue;
-        }
-        this.deliveries.inc({ result: 'retry' });
-        await new Promise((r) => setTimeout(r, backoffDelay(item.attempt - 1, this.opts.backoff)));
-      }
-    } finally {
-      this.busy.delete(url);
-    }
-  }
-
-  private async post(url: string, body: string): Promise<boolean> {
+  /** Resolves once the receiver answered 2xx; throws to be retried, or Undeliverable. */
+  async deliver(record: OutboxRecord): Promise<void> {
+    const body = record.value.toString('utf8');
     const timestamp = String(Math.floor(Date.now() / 1000));
+    let status: number;
     try {
-      const res = await fetch(url, {
+      const res = await fetch(this.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           [TIMESTAMP_HEADER]: timestamp,
           [SIGNATURE_HEADER]: signature(this.secret, timestamp, body),
+          [DELIVERY_HEADER]: record.deliveryId,
         },
         body,
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
+        // A redirect could send the signed event anywhere: it counts as a failure.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
       await res.body?.cancel();
-      if (res.ok) return true;
-      this.log.warn({ url, status: res.status }, 'webhook receiver refused the event');
+      status = res.status;
     } catch (err) {
-      this.log.warn({ url, err: (err as Error).message }, 'webhook receiver unreachable');
+      this.deliveries.inc({ result: 'retry' });
+      this.log.warn({ receiver: this.label, err: (err as Error).message }, 'webhook receiver unreachable');
+      throw err;
     }
-    return false;
-  }
-
-  close(): void {
-    this.closed = true;
+    if (status >= 200 && status < 300) {
+      this.deliveries.inc({ result: 'ok' });
+      return;
+    }
+    if (REFUSED_FOR_GOOD.has(status)) {
+      this.deliveries.inc({ result: 'refused' });
+      throw new Undeliverable('WEBHOOK_REFUSED', `receiver ${this.label} answered ${status}`);
+    }
+    this.deliveries.inc({ result: 'retry' });
+    this.log.warn({ receiver: this.label, status }, 'webhook receiver did not take the event, retrying');
+    throw new Error(`receiver answered ${status}`);
   }
 }

@@ -21,7 +21,7 @@ export async function ensureTopics(
 // Just after Kafka starts, or a topic is created, its metadata can lag behind ("This server does
 // not host this topic-partition", "not the leader for that topic-partition"), and kafkajs's admin
 // retries only some of those errors: a component started beside a fresh Kafka retries, bounded.
-const STARTUP_RETRY = { initialMs: 250, maxMs: 2000, jitter: 0.2, maxAttempts: 20 };
+export const STARTUP_RETRY = { initialMs: 250, maxMs: 2000, jitter: 0.2, maxAttempts: 20 };
 
 export interface ReplayOffsets {
   /** The end of each `topic:partition` when asked: records before it are history. */
@@ -48,6 +48,29 @@ export async function fetchReplayOffsets(
           seeks.push({ topic, partition: p.partition, offset: p.offset });
       }
       return { highs, seeks };
+    } finally {
+      await admin.disconnect();
+    }
+  }, STARTUP_RETRY);
+}
+
+/**
+ * A consumer group that has never committed starts at the end of `topic` as it is now, instead of
+ * wherever the end is when it first fetches: whatever is written after this call, it reads.
+ */
+export async function startGroupAtEndIfNew(kafka: Kafka, groupId: string, topic: string): Promise<void> {
+  await retry(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      if (committed?.partitions.some((p) => p.offset !== '-1')) return;
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+      });
     } finally {
       await admin.disconnect();
     }

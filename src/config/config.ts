@@ -78,6 +78,9 @@ export const EnvSchema = z.object({
   MACHI_ALERT_RADIUS_M: positiveInt.default(1500),
   MACHI_ALERT_RISE_CM_PER_MIN: z.coerce.number({ error: 'expected cm per minute' }).positive().default(1),
   MACHI_ALERT_RENOTIFY_S: positiveInt.default(300),
+  MACHI_CLOCK_SKEW_S: positiveInt.default(300),
+  MACHI_WEBHOOK_BACKLOG_ALERT_S: positiveInt.default(300),
+  MACHI_ALERT_REPUBLISH_S: positiveInt.default(60),
   MACHI_ALERT_REPLAY_S: z.coerce.number({ error: 'expected seconds' }).min(0).default(3600),
   MACHI_WEBHOOK_URLS: z
     .string()
@@ -138,6 +141,8 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
     replicationFactor: e.KAFKA_REPLICATION_FACTOR,
   },
   influx: { url: e.INFLUX_URL, token: e.INFLUX_TOKEN, org: e.INFLUX_ORG, bucket: e.INFLUX_BUCKET },
+  /** A reading whose device time is further than this from broker time is flagged CLOCK_SKEW. */
+  clockSkewMs: e.MACHI_CLOCK_SKEW_S * 1000,
   worker: {
     batchSize: e.MACHI_WORKER_BATCH_SIZE,
     batchMs: e.MACHI_WORKER_BATCH_MS,
@@ -155,7 +160,13 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
       renotifyMs: e.MACHI_ALERT_RENOTIFY_S * 1000,
     },
     replayMs: e.MACHI_ALERT_REPLAY_S * 1000,
-    webhooks: { urls: e.MACHI_WEBHOOK_URLS, secret: e.MACHI_WEBHOOK_SECRET },
+    /** Retained alert state and sign notices are re-published this often (and on every reconnect). */
+    republishMs: e.MACHI_ALERT_REPUBLISH_S * 1000,
+    webhooks: {
+      urls: e.MACHI_WEBHOOK_URLS,
+      secret: e.MACHI_WEBHOOK_SECRET,
+      backlogAlertMs: e.MACHI_WEBHOOK_BACKLOG_ALERT_S * 1000,
+    },
   },
   forecast: {
     cron: e.MACHI_FORECAST_CRON,

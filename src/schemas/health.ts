@@ -7,6 +7,10 @@ import { AreaId, DeviceId, SiteId, Timestamp } from './common.ts';
 export const HealthState = z.enum(['ok', 'low-battery', 'offline', 'silent']);
 export type HealthState = z.infer<typeof HealthState>;
 
+/** Conditions flagged beside the state: CLOCK_SKEW, the device clock is off by more than MACHI_CLOCK_SKEW_S. */
+export const HealthFlag = z.enum(['CLOCK_SKEW']);
+export type HealthFlag = z.infer<typeof HealthFlag>;
+
 export const DeviceStatus = z.object({
   v: z.literal(1),
   deviceId: DeviceId,
@@ -20,5 +24,8 @@ export const DeviceStatus = z.object({
   rssiDbm: z.number().optional(),
   /** When the device entered this state. */
   since: Timestamp,
+  flags: z.array(HealthFlag).optional(),
+  /** Device time minus broker time of the last reading, in seconds, when flagged CLOCK_SKEW. */
+  clockSkewS: z.number().optional(),
 });
 export type DeviceStatus = z.infer<typeof DeviceStatus>;

@@ -68,5 +68,24 @@ export const ReadingRecord = z.object({
   reading: CanonicalReading,
   receivedAt: Timestamp,
   drill: z.boolean().default(false),
+  /** Which drill run the reading belongs to (from the client id); a new one starts the drill rules afresh. */
+  exercise: z.string().max(64).optional(),
 });
 export type ReadingRecord = z.infer<typeof ReadingRecord>;
+
+/** Clients whose id starts with this publish drill data (replays, simulations, exercises). */
+export const DRILL_CLIENT_PREFIX = 'drill-';
+const EXERCISE_SEPARATOR = '@';
+
+/** The client id a simulated device uses in drill run `exercise`: `drill-<deviceId>@<exercise>`. */
+export function drillClientId(deviceId: string, exercise: string): string {
+  return `${DRILL_CLIENT_PREFIX}${deviceId}${EXERCISE_SEPARATOR}${exercise}`;
+}
+
+/** Whether a client id marks drill data, and which run it names (if any). */
+export function drillOf(clientId: string): { drill: boolean; exercise?: string } {
+  if (!clientId.startsWith(DRILL_CLIENT_PREFIX)) return { drill: false };
+  const at = clientId.lastIndexOf(EXERCISE_SEPARATOR);
+  const exercise = at > 0 ? clientId.slice(at + 1, at + 65) : '';
+  return exercise ? { drill: true, exercise } : { drill: true };
+}

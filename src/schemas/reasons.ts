@@ -16,6 +16,7 @@ export const REASONS = {
   NOT_AUTHORIZED: 'the client may not publish on this topic',
   RECORD_INVALID: 'a Kafka record does not match its schema',
   INFLUX_REJECTED: 'InfluxDB rejected the point as invalid',
+  WEBHOOK_REFUSED: 'a webhook receiver refused the event as invalid (400, 410, 413 or 422)',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

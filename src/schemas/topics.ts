@@ -26,7 +26,16 @@ export const topics = {
   signageHeartbeat: (siteId: string) => `${TOPIC_ROOT}/signage/${siteId}/heartbeat`,
   alertsActive: (areaId: string) => `${TOPIC_ROOT}/alerts/${areaId}/active`,
   alertAck: (areaId: string) => `${TOPIC_ROOT}/alerts/${areaId}/ack`,
+  /** Every area's acknowledgements: what the alerts service subscribes to. */
+  alertAcks: `${TOPIC_ROOT}/alerts/+/ack`,
 } as const;
+
+/** The area an acknowledgement topic names; undefined for any other topic. */
+export function parseAlertAckTopic(topic: string): string | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) return undefined;
+  return parts[2] === 'alerts' && parts[4] === 'ack' && parts[3] ? parts[3] : undefined;
+}
 
 /** A device-originated topic, parsed; undefined when the topic is anything else. */
 export interface DeviceTopic {

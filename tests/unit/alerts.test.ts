@@ -57,6 +57,13 @@ const reading = (deviceId: string, atS: number, fields: Partial<FloodReading> = 
   ...fields,
 });
 
+/** The Kafka record of `r` as the broker received it `receivedS` seconds after T0. */
+const record = (r: FloodReading, receivedS: number, exercise?: string) => ({
+  reading: r,
+  receivedAt: new Date(T0 + receivedS * 1000).toISOString(),
+  ...(exercise ? { exercise } : {}),
+});
+
 /** Feeds [device, second, fields] rows and returns the transitions, as "transition:level". */
 function run(
   rows: Array<[string, number, Partial<FloodReading>?]>,
@@ -64,7 +71,7 @@ function run(
 ) {
   const events: AlertEvent[] = [];
   for (const [id, at, fields] of rows)
-    events.push(...engine.observeReading(reading(id, at, fields), new Date(T0 + at * 1000).toISOString()));
+    events.push(...engine.observeReading(record(reading(id, at, fields), at)));
   return { engine, events, summary: events.map((e) => `${e.transition}:${e.level}`) };
 }
 
@@ -185,10 +192,10 @@ describe('silent radio sensors', () => {
 
   it('are a maintenance issue when alone, a low-battery one when the battery was low', () => {
     const engine = new AlertEngine(registry(), rules, false);
-    engine.observeReading(reading('fs-c', 0, { wet: false, batteryV: 2.2 }), new Date(T0).toISOString());
+    engine.observeReading(record(reading('fs-c', 0, { wet: false, batteryV: 2.2 }), 0));
     expect(engine.observeHealth(silent)).toEqual([]);
     expect(engine.classifySilent('fs-c')).toBe('maintenance-low-battery');
-    engine.observeReading(reading('fs-c', 10, { wet: false, batteryV: 3 }), new Date(T0).toISOString());
+    engine.observeReading(record(reading('fs-c', 10, { wet: false, batteryV: 3 }), 10));
     engine.observeHealth(silent);
     expect(engine.classifySilent('fs-c')).toBe('maintenance');
   });
@@ -209,8 +216,8 @@ describe('lifecycle', () => {
       acknowledged: true,
     });
     expect(engine.tick(T0 + 2_000_000).filter((e) => e.transition === 're-notified')).toEqual([]);
-    const up = engine.observeReading(reading('fs-b', 2000), new Date().toISOString());
-    engine.observeReading(reading('fs-b', 2100), new Date().toISOString());
+    const up = engine.observeReading(record(reading('fs-b', 2000), 2000));
+    engine.observeReading(record(reading('fs-b', 2100), 2100));
     expect(engine.active('town').alerts[0]).toMatchObject({ level: 'warning', acknowledgedAt: undefined });
     expect(up).toEqual([]);
   });
@@ -239,5 +246,110 @@ describe('lifecycle', () => {
     const warning = events.find((e) => e.level === 'warning');
     expect(warning?.rule).toBe('corroborated');
     expect(warning?.cause.map((c) => c.deviceId).sort()).toEqual(['fs-a', 'fs-b']);
+  });
+});
+
+describe('clock', () => {
+  it('runs on broker time: a sensor whose clock is 20 h ahead does not skip the debounce', () => {
+    const ahead = (atS: number) => record(reading('fs-a', atS + 20 * 3600), atS);
+    const engine = new AlertEngine(registry(), rules, false);
+    // Two wet readings 10 s apart by the broker's clock, 20 h ahead by the device's.
+    expect(engine.observeReading(ahead(0))).toEqual([]);
+    expect(engine.observeReading(ahead(10))).toEqual([]);
+    expect(engine.active('town').alerts).toEqual([]);
+    expect(engine.now()).toBe(T0 + 10_000);
+    // The debounce completes on broker time, as for an honest clock.
+    expect(engine.observeReading(ahead(61)).map((e) => e.transition)).toEqual(['raised']);
+  });
+
+  it('a wrong device clock neither clears an alert early nor stops re-notification', () => {
+    const { engine } = run([
+      ['fs-a', 0],
+      ['fs-a', 61],
+    ]);
+    // A dry reading dated 2 h ahead: the hysteresis still wants 10 minutes of broker time.
+    engine.observeReading(record(reading('fs-a', 7200, { wet: false }), 70));
+    expect(engine.tick(T0 + 70_000 + 599_000).map((e) => e.transition)).toEqual(['re-notified']);
+    expect(engine.active('town').alerts).toHaveLength(1);
+    expect(engine.tick(T0 + 70_000 + 600_000).map((e) => e.transition)).toEqual(['cleared']);
+  });
+});
+
+describe('drill exercises', () => {
+  const drillRun = (engine: AlertEngine, exercise: string, startS: number) =>
+    (
+      [
+        ['fs-a', 0],
+        ['fs-b', 0],
+        ['fs-a', 61],
+        ['fs-b', 61],
+      ] as const
+    ).flatMap(([id, at]) => engine.observeReading(record(reading(id, startS + at), 0, exercise)));
+
+  it('the same drill run twice raises the same alert twice; the first run is cleared when the second begins', () => {
+    const engine = new AlertEngine(registry(), rules, true);
+    const first = drillRun(engine, 'ex1', 0);
+    expect(first.map((e) => `${e.transition}:${e.level}`)).toEqual(['raised:watch', 'escalated:warning']);
+    // The second run replays the same simulated hours: earlier than the drill clock already is.
+    const second = drillRun(engine, 'ex2', 0);
+    expect(second.map((e) => `${e.transition}:${e.level}`)).toEqual([
+      'cleared:warning',
+      'raised:watch',
+      'escalated:warning',
+    ]);
+    expect(second[0]?.rule).toBe('exercise-ended');
+    expect(engine.active('town').alerts).toHaveLength(1);
+  });
+
+  it('drill time is the exercise clock: a 240x replay debounces on simulated time', () => {
+    const engine = new AlertEngine(registry(), rules, true);
+    // Received within one second of wall time, 61 simulated seconds apart.
+    expect(drillRun(engine, 'fast', 0).map((e) => e.transition)).toEqual(['raised', 'escalated']);
+  });
+});
+
+describe('reconcile after a restart', () => {
+  const recorded = (alertId: string, level: 'watch' | 'warning' | 'emergency', ack = false) => ({
+    alertId,
+    level,
+    openedAt: T0,
+    ...(ack ? { acknowledgedAt: T0 + 1000, acknowledgedBy: 'tanaka' } : {}),
+  });
+
+  it('keeps the recorded id and acknowledgement of the same episode and announces nothing', () => {
+    const { engine } = run([
+      ['fs-a', 0],
+      ['fs-a', 61],
+    ]);
+    expect(engine.reconcile('town', recorded('town-20210814T030000Z-old', 'watch', true))).toEqual([]);
+    expect(engine.active('town').alerts[0]).toMatchObject({
+      id: 'town-20210814T030000Z-old',
+      acknowledgedBy: 'tanaka',
+    });
+  });
+
+  it('announces an escalation that happened while down, under the recorded id', () => {
+    const { engine } = run([
+      ['fs-a', 0],
+      ['fs-b', 0],
+      ['fs-a', 61],
+      ['fs-b', 61],
+    ]);
+    const events = engine.reconcile('town', recorded('town-old', 'watch'));
+    expect(events.map((e) => `${e.alertId}:${e.transition}:${e.level}`)).toEqual([
+      'town-old:escalated:warning',
+    ]);
+  });
+
+  it('clears a recorded alert the readings no longer support, and raises one the trail never saw', () => {
+    const dry = new AlertEngine(registry(), rules, false);
+    expect(
+      dry.reconcile('town', recorded('town-old', 'warning')).map((e) => `${e.alertId}:${e.transition}`),
+    ).toEqual(['town-old:cleared']);
+    const { engine } = run([
+      ['fs-a', 0],
+      ['fs-a', 61],
+    ]);
+    expect(engine.reconcile('town', undefined).map((e) => e.transition)).toEqual(['raised']);
   });
 });

@@ -1,0 +1,38 @@
+// Start-up replay: records produced before this process started are history, read to rebuild the
+// engine's state with outputs muted; the state is whole once every partition's history is read.
+import type { ReplayOffsets } from '../bus/admin.ts';
+
+export class ReplayProgress {
+  /** Records before these offsets are history. */
+  private readonly liveFrom = new Map<string, bigint>();
+  /** The last history offset of each partition still to be read. */
+  private readonly remaining = new Map<string, bigint>();
+
+  constructor(offsets: ReplayOffsets[]) {
+    for (const { highs, seeks } of offsets) {
+      for (const [key, high] of highs) this.liveFrom.set(key, high);
+      for (const s of seeks) {
+        const key = `${s.topic}:${s.partition}`;
+        const high = highs.get(key) ?? 0n;
+        if (BigInt(s.offset) < high) this.remaining.set(key, high - 1n);
+      }
+    }
+  }
+
+  isLive(topic: string, partition: number, offset: string): boolean {
+    return BigInt(offset) >= (this.liveFrom.get(`${topic}:${partition}`) ?? 0n);
+  }
+
+  /** Notes a record read; true when it completed the replay. */
+  read(topic: string, partition: number, offset: string): boolean {
+    const key = `${topic}:${partition}`;
+    const last = this.remaining.get(key);
+    if (last === undefined || BigInt(offset) < last) return false;
+    this.remaining.delete(key);
+    return this.remaining.size === 0;
+  }
+
+  get done(): boolean {
+    return this.remaining.size === 0;
+  }
+}
