@@ -1,6 +1,7 @@
 // Brings up the real Kafka + InfluxDB with the project's own stack code when they are not running,
 // and stops afterwards only what it started (MACHI_KEEP_STACK=1 keeps them for the next run).
-// The topics the run created are deleted at the end either way.
+// The topics the run created are deleted at the end either way, unless MACHI_KEEP_TOPICS=1: runs
+// side by side on one Kafka would otherwise delete each other's (cleanup goes by creation time).
 import { loadConfig } from '../../src/config/config.ts';
 import { stackDown, stackUp } from '../../src/stack/stack.ts';
 import { deleteTopicsCreatedSince } from './topic-cleanup.ts';
@@ -10,9 +11,10 @@ export default async function setup(): Promise<() => Promise<void>> {
   const since = Date.now();
   const started = await stackUp(config);
   return async () => {
-    await deleteTopicsCreatedSince(config.kafka.brokers, since).catch((err: Error) =>
-      console.warn(`could not delete this run's topics: ${err.message}`),
-    );
+    if (process.env.MACHI_KEEP_TOPICS !== '1')
+      await deleteTopicsCreatedSince(config.kafka.brokers, since).catch((err: Error) =>
+        console.warn(`could not delete this run's topics: ${err.message}`),
+      );
     if (started.length > 0 && process.env.MACHI_KEEP_STACK !== '1') await stackDown(started);
   };
 }
