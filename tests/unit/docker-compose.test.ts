@@ -30,6 +30,9 @@ describe('docker-compose.yml', () => {
     expect(compose.services.prometheus?.volumes).toContain(
       './grafana/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
     );
+    expect(compose.services.prometheus?.volumes).toContain(
+      './grafana/alert-rules.yml:/etc/prometheus/alert-rules.yml:ro',
+    );
     const scrape = parse(readFileSync('grafana/prometheus.yml', 'utf8')) as {
       scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
     };
