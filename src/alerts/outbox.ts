@@ -99,15 +99,15 @@ export async function startOutbox(o: OutboxOptions): Promise<Outbox> {
           const record = { event: parsed.event, value, deliveryId: deliveryIdOf(value), ...source };
           // Handed over until taken; abandoned (uncommitted, so delivered again) only when this
           // member stops or loses the partition.
-          const attempt = new AbortController();
+          const lost = new AbortController();
           const keepAlive = setInterval(() => {
-            if (!isRunning() || isStale() || stopping.signal.aborted) attempt.abort();
+            if (!isRunning() || isStale()) lost.abort();
             else heartbeat().catch(() => {});
           }, 2000);
           try {
             await retry(() => o.deliver(record), {
               ...o.backoff,
-              signal: attempt.signal,
+              signal: AbortSignal.any([lost.signal, stopping.signal]),
               retriable: (err) => !(err instanceof Undeliverable),
             });
           } catch (err) {
