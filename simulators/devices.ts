@@ -1,19 +1,37 @@
 // Simulated devices as real MQTT clients: each logs in with its own credentials and speaks its
-// vendor format. A drill run connects as `drill-<id>` so the broker flags its data as drill.
+// vendor format. A drill run connects every device with its exercise's drill client id, so the
+// broker flags the data as drill and tags it with the run (a new run starts the drill rules afresh).
+import { randomInt } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { adapterFor } from '../src/adapters/index.ts';
 import type { Registry } from '../src/registry/schema.ts';
 import { demoSecret } from '../src/registry/secrets.ts';
-import type { CanonicalReading } from '../src/schemas/readings.ts';
+import { type CanonicalReading, drillClientId } from '../src/schemas/readings.ts';
+
+/** A drill run's id, [a-z0-9] only: when it began (base36 ms, so ids sort by time) and 4 random characters. */
+export function newExerciseId(now = Date.now()): string {
+  return `${now.toString(36)}${randomInt(36 ** 4)
+    .toString(36)
+    .padStart(4, '0')}`;
+}
+
+/** The client id a simulated device connects with: its drill run's, or `sim-<id>` outside drills. */
+export function simClientId(deviceId: string, exercise?: string): string {
+  return exercise ? drillClientId(deviceId, exercise) : `sim-${deviceId}`;
+}
 
 export class DeviceFleet {
   private readonly clients = new Map<string, Promise<MqttClient>>();
+  /** The drill run this fleet's data belongs to; undefined outside drills. */
+  readonly exercise: string | undefined;
 
   constructor(
     private readonly url: string,
     private readonly registry: Registry,
     private readonly opts: { drill: boolean; secret?: (id: string) => string },
-  ) {}
+  ) {
+    this.exercise = opts.drill ? newExerciseId() : undefined;
+  }
 
   private client(deviceId: string): Promise<MqttClient> {
     let c = this.clients.get(deviceId);
@@ -21,7 +39,7 @@ export class DeviceFleet {
       c = mqtt.connectAsync(this.url, {
         username: deviceId,
         password: (this.opts.secret ?? demoSecret)(deviceId),
-        clientId: `${this.opts.drill ? 'drill-' : 'sim-'}${deviceId}`,
+        clientId: simClientId(deviceId, this.exercise),
         clean: false,
         reconnectPeriod: 1000,
       });

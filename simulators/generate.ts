@@ -20,14 +20,14 @@ function topicFor(reading: CanonicalReading, deviceKind: 'flood-sensor' | 'peopl
   return topics.heartbeat(deviceKind === 'flood-sensor' ? 'flood' : 'crowd', reading.deviceId);
 }
 
-/** `runStart`: the wall time that simulated time 0 maps to. */
-export function generate(s: Scenario, registry: Registry, runStart: number): SimMessage[] {
+/** `start`: the device time simulated time 0 maps to (ms since the epoch). */
+export function generate(s: Scenario, registry: Registry, start: number): SimMessage[] {
   const messages: SimMessage[] = [];
   for (const device of registry.devices.values()) {
     const emissions =
       device.kind === 'flood-sensor'
-        ? simulateFloodSensor(device, s, runStart)
-        : simulateCounter(device, registry, s, runStart);
+        ? simulateFloodSensor(device, s, start)
+        : simulateCounter(device, registry, s, start);
     for (const e of emissions)
       messages.push({
         atMs: e.atMs,

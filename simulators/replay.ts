@@ -1,5 +1,6 @@
 // Replays a recording through each device's own credentials, keeping the original spacing scaled
 // by `speed`. Only device topics are replayed; anything else in the file is skipped and counted.
+// A drill replay is a new exercise each time, like a drill scenario run.
 import { readFileSync } from 'node:fs';
 import type { Registry } from '../src/registry/schema.ts';
 import { parseDeviceTopic } from '../src/schemas/topics.ts';
@@ -31,11 +32,14 @@ export async function replay(opts: {
   registry: Registry;
   speed: number;
   drill: boolean;
+  /** Called before the first message with the exercise id of a drill replay. */
+  onStart?: (run: { exercise?: string }) => void;
   onProgress?: (done: number, total: number) => void;
 }): Promise<ReplayResult> {
   const messages = readRecording(opts.file);
   const fleet = new DeviceFleet(opts.url, opts.registry, { drill: opts.drill });
   const result: ReplayResult = { sent: 0, acknowledged: 0, failed: 0, skipped: 0 };
+  opts.onStart?.({ exercise: fleet.exercise });
   const first = Date.parse(messages[0]?.time ?? new Date().toISOString());
   const wallStart = Date.now();
   // Per device, messages go out one after another (order kept); devices run side by side.

@@ -10,11 +10,11 @@ export const Scenario = z
   .object({
     name: z.string().min(1),
     description: z.string(),
-    /** Simulated hours; the run ends at the moment it is started, so device times are recent. */
+    /** Simulated hours, from the run's start (now, unless `machi simulate --start` says otherwise). */
     durationH: z.number().positive().max(48),
     stepS: z.number().int().positive().default(60),
     seed: z.number().int().default(1),
-    /** Drill data: the simulator connects as `drill-<id>`, so every alert it causes is a drill. */
+    /** Drill data: each run is a new exercise with drill client ids, so every alert it causes is a drill. */
     drill: z.boolean().default(false),
     /** Rainfall intensity over time, linearly interpolated. */
     rain: z.array(RainPoint).default([]),

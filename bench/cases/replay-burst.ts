@@ -42,6 +42,9 @@ export const replayBurstCase: BenchCase = {
             registry,
             url: `mqtt://127.0.0.1:${p.mqttPort}`,
             speed: SPEED,
+            // A past day replayed: device times end now (starting now would run up to 24 h ahead,
+            // the broker's limit for device clocks).
+            start: t0 - HOURS * 3_600_000,
           });
           const replayS = (Date.now() - t0) / 1000;
           // Drained: every record the broker put on the reading topics is committed by the worker.

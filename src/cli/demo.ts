@@ -1,23 +1,36 @@
 import { parseArgs } from 'node:util';
 import { runScenario } from '../../simulators/run.ts';
-import { loadScenario } from '../../simulators/scenario.ts';
-import { loadConfig } from '../config/config.ts';
+import { loadScenario, type Scenario } from '../../simulators/scenario.ts';
+import { type Config, loadConfig } from '../config/config.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { brokerUrl } from '../runtime/component.ts';
 import { pipelineComponents } from '../runtime/pipeline.ts';
-import { createRuntime, startComponents, untilSignal } from '../runtime/run.ts';
-import { stackDown, stackUp } from '../stack/stack.ts';
-import type { Command } from './command.ts';
+import { createRuntime, startComponents } from '../runtime/run.ts';
+import { type ServiceName, stackDown, stackStatus, stackUp } from '../stack/stack.ts';
+import { type Command, showHelp, wantsHelp } from './command.ts';
 
 /** The story the demo tells: a festival day, then the 2021-style rain as a drill. */
-const DEMO_SCENARIOS = ['festival', 'heavy-rain-2021'];
+export const DEMO_SCENARIOS = ['festival', 'heavy-rain-2021'];
+
+/**
+ * Where the demo puts a scenario in time: a drill starts now, on its own clock; other scenarios
+ * end now, as the forecaster reads past counts and future-dated ones would spoil its forecast.
+ */
+export function demoStart(scenario: Scenario, now = Date.now()): number {
+  return scenario.drill ? now : now - scenario.durationH * 3_600_000;
+}
 
 export const demoCommand: Command = {
   name: 'demo',
   summary:
     'start the stack and every component, play the festival and heavy-rain-2021 (drill) scenarios; Ctrl-C stops all',
   usage: 'machi demo [--speed N] [--duration SECONDS]',
+  options: [
+    ['--speed N', 'simulated seconds per real second for the scenarios (default 240)'],
+    ['--duration SECONDS', 'stop everything after this many seconds (default: at Ctrl-C)'],
+  ],
   async run(args) {
+    if (wantsHelp(args)) return showHelp(this);
     const { values } = parseArgs({
       args,
       options: { duration: { type: 'string' }, speed: { type: 'string', default: '240' } },
@@ -27,62 +40,99 @@ export const demoCommand: Command = {
       ...process.env,
       MACHI_FORECAST_CRON: process.env.MACHI_FORECAST_CRON ?? '* * * * *',
     });
-    console.log('• starting the native stack (Kafka + InfluxDB)');
-    const startedServices = await stackUp(config);
     const stop = new AbortController();
-    const deadline = values.duration
-      ? setTimeout(() => stop.abort(), Number(values.duration) * 1000)
-      : undefined;
-    untilSignal().then(() => stop.abort());
-    try {
-      console.log('• starting machi: broker, stream worker, alerts, forecaster, signage and office pages');
-      const running = await startComponents(createRuntime(config), pipelineComponents);
-      const base = `http://${config.http.host}:${config.http.port}`;
-      const registry = loadRegistry(config.devicesDir);
-      const signs = [...registry.sites.values()].filter((s) => s.signage);
-      console.log('\nmachi is running:');
-      for (const s of signs)
-        console.log(`  sign        ${base}/signage/${s.id}   (${s.name.ja} / ${s.name.en})`);
-      console.log(`  office      ${base}/office   (user office, password from MACHI_OFFICE_PASSWORD)`);
-      console.log(`  metrics     ${base}/metrics   health ${base}/healthz   readiness ${base}/readyz`);
-      console.log(
-        `  MQTT        ${brokerUrl(running.runtime)}   WebSocket ws://${config.http.host}:${config.http.port}/mqtt`,
-      );
-      console.log(
-        `  Kafka       ${config.kafka.brokers.join(',')}   InfluxDB ${config.influx.url} (bucket ${config.influx.bucket})`,
-      );
-      console.log('\nPress Ctrl-C to stop everything the demo started.\n');
-
-      for (const name of DEMO_SCENARIOS) {
-        if (stop.signal.aborted) break;
-        const scenario = loadScenario(name);
-        console.log(
-          `• scenario ${name}${scenario.drill ? ' (drill: alerts are marked 訓練 / DRILL)' : ''}: ${scenario.description}`,
-        );
-        const remaining = values.duration
-          ? Math.max(1, Number(values.duration) / DEMO_SCENARIOS.length)
-          : undefined;
-        const result = await runScenario({
-          scenario,
-          registry,
-          url: brokerUrl(running.runtime),
-          speed: Number(values.speed),
-          maxSeconds: remaining,
-        });
-        console.log(
-          `  ${name}: sent ${result.sent}, acknowledged ${result.acknowledged}, failed ${result.failed}`,
-        );
+    // Until stackUp returns what it started, the services not yet running as ours are the ones it may start.
+    let ours: ServiceName[] = (await stackStatus(config)).filter((s) => !s.pid).map((s) => s.service);
+    let forced = false;
+    // Ctrl-C stops the scenario at once, then machi, then the stack. A second Ctrl-C skips machi's
+    // graceful stop but still stops the Kafka and InfluxDB the demo started: they run detached and
+    // would otherwise outlive it.
+    const onSignal = () => {
+      if (!stop.signal.aborted) {
+        console.log("\n• Ctrl-C: stopping (press it again to skip machi's graceful stop)");
+        stop.abort();
+      } else if (!forced) {
+        forced = true;
+        console.log('• stopping Kafka and InfluxDB now');
+        void stackDown(ours).finally(() => process.exit(130));
       }
-      if (!stop.signal.aborted)
-        console.log('\nScenarios done; machi keeps running. Ctrl-C stops everything.');
-      if (!stop.signal.aborted)
-        await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
-      console.log('\n• stopping');
-      await running.stop();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      console.log('• starting the native stack (Kafka + InfluxDB)');
+      ours = await stackUp(config);
+      if (values.duration) deadline = setTimeout(() => stop.abort(), Number(values.duration) * 1000);
+      if (!stop.signal.aborted) await runPipeline(config, Number(values.speed), values.duration, stop.signal);
     } finally {
       clearTimeout(deadline);
-      await stackDown(startedServices);
+      if (ours.length > 0) console.log(`• stopping ${ours.join(' and ')}`);
+      await stackDown(ours);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
     return 0;
   },
 };
+
+/** Starts every component, plays the scenarios and keeps running until `stop`; then stops the components. */
+async function runPipeline(
+  config: Config,
+  speed: number,
+  duration: string | undefined,
+  stop: AbortSignal,
+): Promise<void> {
+  console.log('• starting machi: broker, stream worker, alerts, forecaster, signage and office pages');
+  const running = await startComponents(createRuntime(config), pipelineComponents);
+  try {
+    const base = `http://${config.http.host}:${config.http.port}`;
+    const registry = loadRegistry(config.devicesDir);
+    const signs = [...registry.sites.values()].filter((s) => s.signage);
+    console.log('\nmachi is running:');
+    for (const s of signs)
+      console.log(`  sign        ${base}/signage/${s.id}   (${s.name.ja} / ${s.name.en})`);
+    console.log(`  office      ${base}/office   (user office, password from MACHI_OFFICE_PASSWORD)`);
+    console.log(`  metrics     ${base}/metrics   health ${base}/healthz   readiness ${base}/readyz`);
+    console.log(
+      `  MQTT        ${brokerUrl(running.runtime)}   WebSocket ws://${config.http.host}:${config.http.port}/mqtt`,
+    );
+    console.log(
+      `  Kafka       ${config.kafka.brokers.join(',')}   InfluxDB ${config.influx.url} (bucket ${config.influx.bucket})`,
+    );
+    console.log('\nPress Ctrl-C to stop everything the demo started.\n');
+
+    for (const name of DEMO_SCENARIOS) {
+      if (stop.aborted) break;
+      const scenario = loadScenario(name);
+      console.log(
+        `• scenario ${name}${scenario.drill ? ' (drill: alerts are marked 訓練 / DRILL)' : ''}: ${scenario.description}`,
+      );
+      const result = await runScenario({
+        scenario,
+        registry,
+        url: brokerUrl(running.runtime),
+        speed,
+        start: demoStart(scenario),
+        maxSeconds: duration ? Math.max(1, Number(duration) / DEMO_SCENARIOS.length) : undefined,
+        signal: stop,
+        onStart: (run) => {
+          if (run.exercise)
+            console.log(
+              `  drill exercise ${run.exercise}, device times from ${new Date(run.start).toISOString()}`,
+            );
+        },
+      });
+      console.log(
+        `  ${name}: sent ${result.sent}, acknowledged ${result.acknowledged}, failed ${result.failed}`,
+      );
+    }
+    if (!stop.aborted) {
+      console.log('\nScenarios done; machi keeps running. Ctrl-C stops everything.');
+      await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
+    }
+  } finally {
+    console.log('• stopping machi');
+    await running.stop();
+  }
+}

@@ -2,13 +2,19 @@ import { parseArgs } from 'node:util';
 import { record } from '../../simulators/record.ts';
 import { loadConfig } from '../config/config.ts';
 import { untilSignal } from '../runtime/run.ts';
-import type { Command } from './command.ts';
+import { type Command, showHelp, wantsHelp } from './command.ts';
 
 export const recordCommand: Command = {
   name: 'record',
   summary: 'record MQTT traffic to NDJSON (time, topic, qos, payload base64) until Ctrl-C',
   usage: 'machi record [--out FILE] [--topic FILTER] [--duration SECONDS]',
+  options: [
+    ['--out FILE', 'the NDJSON file to append to (default recording.ndjson)'],
+    ['--topic FILTER', 'the MQTT topic filter to record (default takeo/v1/#)'],
+    ['--duration SECONDS', 'stop after this many seconds (default: at Ctrl-C)'],
+  ],
   async run(args) {
+    if (wantsHelp(args)) return showHelp(this);
     const { values } = parseArgs({
       args,
       options: {

@@ -3,13 +3,18 @@ import cliProgress from 'cli-progress';
 import { replay } from '../../simulators/replay.ts';
 import { loadConfig } from '../config/config.ts';
 import { loadRegistry } from '../registry/load.ts';
-import type { Command } from './command.ts';
+import { type Command, showHelp, wantsHelp } from './command.ts';
 
 export const replayCommand: Command = {
   name: 'replay',
   summary: "replay a recording through each device's own credentials, spacing scaled by --speed",
   usage: 'machi replay FILE [--speed N] [--drill]',
+  options: [
+    ['--speed N', 'the original spacing divided by N (default 1)'],
+    ['--drill', 'replay as a drill: a new exercise id, every alert marked 訓練 / DRILL'],
+  ],
   async run(args) {
+    if (wantsHelp(args)) return showHelp(this);
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
@@ -26,13 +31,16 @@ export const replayCommand: Command = {
       cliProgress.Presets.shades_classic,
     );
     const started = Date.now();
-    bar.start(1, 0, { speed: 0 });
     const result = await replay({
       file,
       url: `mqtt://${config.mqtt.host}:${config.mqtt.port}`,
       registry: loadRegistry(config.devicesDir),
       speed: Number(values.speed),
       drill: values.drill,
+      onStart: (run) => {
+        if (run.exercise) console.log(`replay ${file}: drill exercise ${run.exercise}`);
+        bar.start(1, 0, { speed: 0 });
+      },
       onProgress: (done, total) => {
         bar.setTotal(total);
         bar.update(done, { speed: Math.round(done / Math.max(0.001, (Date.now() - started) / 1000)) });

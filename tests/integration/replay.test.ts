@@ -48,16 +48,22 @@ it('replays a recording at 10×: complete, in order per device, spacing scaled',
   const watcher = await harness.connect('recorder', harness.config.mqtt.roles.recorder);
   watcher.on('message', (topic, payload) => seen.push({ topic, payload: payload.toString(), t: Date.now() }));
   await watcher.subscribeAsync('takeo/v1/+/+/reading', { qos: 1 });
+  let exercise: string | undefined;
   const result = await replay({
     file,
     url: harness.mqttUrl,
     registry: harness.broker.registry,
     speed: 10,
     drill: true,
+    onStart: (run) => {
+      exercise = run.exercise;
+    },
   });
   await eventually(async () => (seen.length === 24 ? true : undefined));
 
   expect(result).toEqual({ sent: 24, acknowledged: 24, failed: 0, skipped: 0 });
+  // A drill replay is an exercise of its own, like a drill scenario run.
+  expect(exercise).toMatch(/^[a-z0-9]+$/);
   for (const id of ids) {
     const sent = original
       .filter((m) => m.topic.includes(id))
