@@ -1,5 +1,9 @@
 // The broker component: aedes with machi's hooks (auth, ACL, hand-off), its listeners, and a
 // graceful stop that lets held QoS 1 messages reach Kafka (and their PUBACKs the devices).
+//
+// The stop, bounded as a whole by STOP_TIMEOUT_MS whatever the clients do: unready and no new
+// connections at once; devices' new publishes refused (they resend); held ones drained to Kafka
+// (up to DRAIN_TIMEOUT_MS); then every connection closed, connected devices or not.
 import { Aedes, type Client } from 'aedes';
 import { ensureTopics } from '../bus/admin.ts';
 import { BatchProducer } from '../bus/batch-producer.ts';
@@ -8,14 +12,16 @@ import { kafkaTopics } from '../bus/topics.ts';
 import { loadRegistry } from '../registry/load.ts';
 import type { Registry } from '../registry/schema.ts';
 import type { Component, Runtime } from '../runtime/component.ts';
+import { within } from '../runtime/within.ts';
 import { maySubscribe } from './acl.ts';
 import { createAuthenticator } from './auth.ts';
-import { createHandoff } from './handoff.ts';
+import { createHandoff, type Handoff } from './handoff.ts';
 import { type Listeners, openListeners } from './listeners.ts';
 import { brokerMetrics } from './metrics.ts';
 import { principalOf } from './principal.ts';
 
 const DRAIN_TIMEOUT_MS = 5000;
+const STOP_TIMEOUT_MS = 10_000;
 
 export interface BrokerComponent extends Component {
   /** Ports the listeners bound, once started. */
@@ -46,6 +52,8 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
   const admin = kafka.admin();
   let aedes: Aedes | undefined;
   let listeners: Listeners | undefined;
+  let handoff: Handoff | undefined;
+  let stopping = false;
   let kafkaOk = { at: 0, ok: false };
 
   async function kafkaReachable(): Promise<boolean> {
@@ -61,6 +69,28 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
     return ok;
   }
 
+  function beginStop() {
+    if (stopping) return;
+    stopping = true;
+    listeners?.stopAccepting();
+    log.info('broker stopping: unready, no new connections');
+  }
+
+  async function shutdown(deadline: number) {
+    const left = () => Math.max(0, deadline - Date.now());
+    handoff?.close();
+    // Held QoS 1 messages reach Kafka, so their PUBACKs go out before the connections close.
+    const drainUntil = Date.now() + Math.min(DRAIN_TIMEOUT_MS, left());
+    while ((handoff?.held ?? 0) > 0 && Date.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
+    if (handoff?.held)
+      log.warn({ held: handoff.held }, 'stopping without PUBACKs for held messages: devices resend');
+    const broker = aedes;
+    if (broker) await within(new Promise<void>((resolve) => broker.close(() => resolve())), left());
+    await listeners?.close();
+    await producer.close();
+    await admin.disconnect();
+  }
+
   return {
     name: 'broker',
     registry,
@@ -74,16 +104,17 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
       const auth = createAuthenticator(config, registry, log, (reason) =>
         metrics.authFailures.inc({ reason }),
       );
+      handoff = createHandoff({
+        config,
+        registry,
+        producer,
+        topics: kafkaTopics(config.kafka.topicPrefix),
+        metrics,
+        log,
+      });
       aedes = await Aedes.createBroker({
         authenticate: auth.authenticate,
-        authorizePublish: createHandoff({
-          config,
-          registry,
-          producer,
-          topics: kafkaTopics(config.kafka.topicPrefix),
-          metrics,
-          log,
-        }),
+        authorizePublish: handoff.authorizePublish,
         authorizeSubscribe(client, sub, callback) {
           const principal = principalOf(client);
           if (principal && maySubscribe(principal, sub.topic)) return callback(null, sub);
@@ -109,19 +140,20 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
       });
       runtime.local.mqttPort = listeners.mqttPort;
       runtime.readiness.kafka = kafkaReachable;
+      // Off as soon as the stop begins, so a load balancer sends devices elsewhere.
+      runtime.readiness.broker = () => !stopping;
       log.info(
         { mqtt: listeners.mqttPort, tls: listeners.tlsPort, devices: registry.devices.size },
         'broker listening',
       );
     },
+    beginStop,
     async stop() {
-      await listeners?.close();
-      // Let held QoS 1 messages finish so their PUBACKs go out before the connections close.
-      const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-      while (producer.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      await new Promise<void>((resolve) => (aedes ? aedes.close(() => resolve()) : resolve()));
-      await producer.close();
-      await admin.disconnect();
+      beginStop();
+      if (!(await within(shutdown(Date.now() + STOP_TIMEOUT_MS), STOP_TIMEOUT_MS))) {
+        // What is left open (a Kafka client, a socket) no longer holds up the rest of the stop.
+        log.error({ ms: STOP_TIMEOUT_MS }, 'broker stop did not finish in time: going on');
+      }
     },
   };
 }

@@ -8,6 +8,9 @@
 // in-flight budget is full, publishes wait (in arrival order) for room instead of costing a
 // disconnect and a resend storm; only one that waits longer than the hand-off hold time, or a
 // client over its own budget, is disconnected.
+//
+// Stopping: once `close()` is called a device's publish is refused (the client is disconnected and
+// resends elsewhere or later) while those already held finish; `held` tells the broker when.
 import type { AuthorizePublishHandler, Client } from 'aedes';
 import { toCanonical } from '../adapters/validate.ts';
 import type { BatchProducer, SendCallback } from '../bus/batch-producer.ts';
@@ -16,20 +19,23 @@ import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry } from '../registry/schema.ts';
 import { Fifo } from '../runtime/fifo.ts';
-import type { ReadingRecord } from '../schemas/readings.ts';
+import { drillOf, type ReadingRecord } from '../schemas/readings.ts';
 import type { ReasonCode } from '../schemas/reasons.ts';
-import { type DeviceTopic, parseDeviceTopic } from '../schemas/topics.ts';
-import { mayPublish } from './acl.ts';
+import { type DeviceTopic, topics as mqttTopics, parseDeviceTopic } from '../schemas/topics.ts';
+import { filterWithin, mayPublish } from './acl.ts';
 import { brokerDeadLetter } from './dead-letter.ts';
 import type { BrokerMetrics } from './metrics.ts';
-import { principalOf } from './principal.ts';
-
-/** Clients whose id starts with this publish drill data (replays, simulations, exercises). */
-export const DRILL_CLIENT_PREFIX = 'drill-';
+import { type Principal, principalOf } from './principal.ts';
 
 export class HandoffError extends Error {
   constructor(
-    readonly code: 'NOT_AUTHENTICATED' | 'NOT_AUTHORIZED' | 'INFLIGHT_BUDGET' | 'KAFKA_UNAVAILABLE',
+    readonly code:
+      | 'NOT_AUTHENTICATED'
+      | 'NOT_AUTHORIZED'
+      | 'INFLIGHT_BUDGET'
+      | 'KAFKA_UNAVAILABLE'
+      | 'BROKER_STOPPING'
+      | 'INTERNAL_ERROR',
     message: string,
   ) {
     super(message);
@@ -45,6 +51,17 @@ export interface HandoffDeps {
   log: Logger;
 }
 
+export interface Handoff {
+  authorizePublish: AuthorizePublishHandler;
+  /** Refuses devices' publishes from now on; those already held still finish. */
+  close(): void;
+  /** Publishes accepted and not yet called back: waiting for room or for Kafka. */
+  readonly held: number;
+}
+
+/** Office acknowledgements: events, so never retained (a bad one would come back on every restart). */
+const ACK_TOPICS = mqttTopics.alertAck('+');
+
 type Packet = Parameters<AuthorizePublishHandler>[1];
 type Callback = Parameters<AuthorizePublishHandler>[2];
 /** A device's publish that passed the checks, on its way to Kafka. */
@@ -58,29 +75,24 @@ interface Publish {
   receivedAt: Date;
 }
 
-export function createHandoff({
-  config,
-  registry,
-  producer,
-  topics,
-  metrics,
-  log,
-}: HandoffDeps): AuthorizePublishHandler {
+export function createHandoff({ config, registry, producer, topics, metrics, log }: HandoffDeps): Handoff {
   const pending = new WeakMap<Client, number>();
   const { perClient, total } = config.mqtt.inflight;
   /** Publishes waiting for room in the overall budget, oldest first. */
   const waiting = new Fifo<Publish>();
   /** The last "budget full" warning, so an overloaded broker does not flood its own log. */
   let warnedAt = 0;
+  let closed = false;
 
   const refuse = (
     client: Client,
     code: HandoffError['code'],
     message: string,
     callback: (err: Error) => void,
+    level: 'warn' | 'debug' = 'warn',
   ) => {
     metrics.disconnects.inc({ reason: code });
-    log.warn({ clientId: client.id, reason: code }, message);
+    log[level]({ clientId: client.id, reason: code }, message);
     callback(new HandoffError(code, message));
   };
 
@@ -130,12 +142,40 @@ export function createHandoff({
     }
   }
 
+  /**
+   * Where a publish goes: to Kafka (a device's own topic), nowhere (the ACL refuses it), or only to
+   * MQTT subscribers. Clears the retain flag of an acknowledgement, before aedes stores anything.
+   */
+  function routeOf(principal: Principal, client: Client, packet: Packet): DeviceTopic | 'refused' | 'mqtt' {
+    if (!mayPublish(principal, packet.topic)) return 'refused';
+    const deviceTopic = deviceTopicOf(client, packet.topic);
+    if (deviceTopic) return deviceTopic;
+    if (packet.retain && filterWithin(packet.topic, ACK_TOPICS)) {
+      packet.retain = false;
+      metrics.retainCleared.inc();
+      log.info(
+        { clientId: client.id, topic: packet.topic },
+        'retain flag cleared: acknowledgements are never retained',
+      );
+    }
+    return 'mqtt';
+  }
+
   /** Checks a publish, then hands it off or, when the overall budget is full, has it wait. */
   function admit(client: Client, packet: Packet, callback: Callback) {
     const principal = principalOf(client);
     if (!principal) return refuse(client, 'NOT_AUTHENTICATED', 'publish before authentication', callback);
-    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    if (!mayPublish(principal, packet.topic)) {
+    let payload: Buffer;
+    let route: ReturnType<typeof routeOf>;
+    try {
+      payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      route = routeOf(principal, client, packet);
+    } catch (err) {
+      // A bug, not the client's doing: it costs this client its connection, never the broker.
+      log.error({ err, clientId: client.id, topic: packet.topic }, 'publish check failed');
+      return refuse(client, 'INTERNAL_ERROR', 'publish check failed', callback);
+    }
+    if (route === 'refused') {
       // Logged and dead-lettered for the audit; the client is disconnected (MQTT 3.1.1 has no negative PUBACK).
       deadLetter(
         client,
@@ -148,9 +188,18 @@ export function createHandoff({
       );
       return refuse(client, 'NOT_AUTHORIZED', 'publish not allowed by the ACL', callback);
     }
-    const deviceTopic = deviceTopicOf(client, packet.topic);
     // Only device readings go to Kafka; acks, heartbeats of signs and status stay on MQTT.
-    if (!deviceTopic) return callback(null);
+    if (route === 'mqtt') return callback(null);
+    const deviceTopic = route;
+    if (closed) {
+      return refuse(
+        client,
+        'BROKER_STOPPING',
+        'broker stopping: publish refused, to be resent',
+        callback,
+        'debug',
+      );
+    }
 
     if ((pending.get(client) ?? 0) >= perClient) {
       return refuse(
@@ -196,11 +245,13 @@ export function createHandoff({
     if (!result.ok) {
       return deadLetter(client, topic, payload, result.reason, result.detail, deviceTopic.deviceId, done);
     }
+    const fromClient = drillOf(client.id);
     const record: ReadingRecord = {
       v: 1,
       reading: result.reading,
       receivedAt: receivedAt.toISOString(),
-      drill: result.drill || client.id.startsWith(DRILL_CLIENT_PREFIX),
+      drill: result.drill || fromClient.drill,
+      ...(fromClient.exercise ? { exercise: fromClient.exercise } : {}),
     };
     producer.enqueue(
       topics.readings[result.reading.kind],
@@ -215,9 +266,17 @@ export function createHandoff({
     admitWaiting();
   }
 
-  return (client, packet, callback) => {
-    // Publishes made by the broker itself (no client) are machi's own.
-    if (!client) return callback(null);
-    admit(client, packet, callback);
+  return {
+    authorizePublish(client, packet, callback) {
+      // Publishes made by the broker itself (no client) are machi's own.
+      if (!client) return callback(null);
+      admit(client, packet, callback);
+    },
+    close() {
+      closed = true;
+    },
+    get held() {
+      return producer.inflight + waiting.length;
+    },
   };
 }

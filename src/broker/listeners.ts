@@ -1,4 +1,5 @@
 // MQTT listeners: TCP, optional TLS, and WebSocket at /mqtt on machi's HTTP server (for browsers).
+// They keep every connection they accepted, so a stop never waits for a client to leave.
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer as createTcpServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -15,6 +16,9 @@ export interface Listeners {
   /** Bound ports (useful when configured as 0). */
   mqttPort: number;
   tlsPort: number | undefined;
+  /** No new connections from now on (TCP, TLS, WebSocket); open ones stay. */
+  stopAccepting(): void;
+  /** Ends every connection still open (aedes closes the clients it knows first) and the servers. */
   close(): Promise<void>;
 }
 
@@ -28,10 +32,6 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
 export async function openListeners(
   aedes: Aedes,
   config: Config,
@@ -39,7 +39,12 @@ export async function openListeners(
   onOversized: (declaredBytes: number) => void,
 ): Promise<Listeners> {
   const limit = maxPacketBytes(config.mqtt.maxPayloadBytes);
+  let accepting = true;
+  /** Includes connections aedes does not know yet (no CONNECT so far), which it would not close. */
+  const open = new Set<Duplex>();
   const accept = (stream: Duplex, req?: unknown) => {
+    open.add(stream);
+    stream.once('close', () => open.delete(stream));
     aedes.handle(stream as never, req as never);
     guardPacketSize(stream, limit, onOversized);
   };
@@ -61,18 +66,27 @@ export async function openListeners(
 
   const wss = new WebSocketServer({ noServer: true });
   http.upgrade(WEBSOCKET_PATH, (req, socket, head) => {
+    if (!accepting) return void socket.destroy();
     wss.handleUpgrade(req, socket, head, (ws) => {
       accept(createWebSocketStream(ws), req);
     });
   });
 
+  // A server's close callback fires once its last connection has ended.
+  let closed: Promise<unknown> | undefined;
+  const stopAccepting = () => {
+    accepting = false;
+    closed ??= Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  };
   return {
     mqttPort,
     tlsPort,
+    stopAccepting,
     async close() {
-      await Promise.all(servers.map(closeServer));
-      for (const ws of wss.clients) ws.terminate();
+      stopAccepting();
+      for (const stream of open) stream.destroy();
       wss.close();
+      await closed;
     },
   };
 }

@@ -65,6 +65,11 @@ export function brokerMetrics(registry: Registry) {
       help: 'Publishes waiting for room in the overall in-flight budget (their sockets are paused)',
       registers: [registry],
     }),
+    retainCleared: new Counter({
+      name: 'machi_broker_retain_cleared_total',
+      help: 'Publishes on acknowledgement topics whose retain flag the broker cleared (acks are events, never state)',
+      registers: [registry],
+    }),
     disconnects: new Counter({
       name: 'machi_broker_disconnects_total',
       help: 'Clients the broker disconnected, by reason',

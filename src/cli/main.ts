@@ -1,6 +1,18 @@
 // `machi <command>`: dispatches to one file per subcommand; errors with a code print cleanly.
+import { loadConfig } from '../config/config.ts';
+import { createLogger } from '../observability/logger.ts';
+import { installProcessGuards } from '../runtime/process-guards.ts';
 import type { Command } from './command.ts';
 import { commands } from './commands.ts';
+
+/**
+ * Commands that serve until stopped: a stray promise rejection must not take them down, and an
+ * uncaught exception stops them the way SIGTERM does (src/runtime/process-guards.ts). One-shot
+ * commands keep Node's default, failing at once.
+ */
+const SERVING = new Set(['all', 'broker', 'worker', 'alerts']);
+/** After a serving command has stopped, what a component left open may not keep the process alive. */
+const EXIT_GRACE_MS = 3000;
 
 function help(): void {
   console.log('usage: machi <command> [options]\n\ncommands:');
@@ -19,12 +31,21 @@ async function main(argv: string[]): Promise<number> {
     help();
     return 2;
   }
-  return command.run(rest);
+  if (!SERVING.has(command.name)) return command.run(rest);
+  const log = createLogger(loadConfig().logLevel);
+  installProcessGuards(log);
+  const code = await command.run(rest);
+  setTimeout(() => {
+    log.warn({ ms: EXIT_GRACE_MS }, 'still running after the stop (something left open): exiting');
+    process.exit();
+  }, EXIT_GRACE_MS).unref();
+  return code;
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    // An uncaught exception has set 1 already: the clean stop that followed must not hide it.
+    process.exitCode ||= code;
   },
   (err: unknown) => {
     const e = err as { code?: string; message?: string };

@@ -28,6 +28,11 @@ export interface Component {
   start(): Promise<void>;
   /** Drains in-flight work, then releases everything it holds. */
   stop(): Promise<void>;
+  /**
+   * Called on every component at once as the process begins to stop, before any `stop()` (which
+   * goes in reverse order and can take a while): go unready and take no new connections.
+   */
+  beginStop?(): void;
 }
 
 export type ComponentFactory = (runtime: Runtime) => Component;

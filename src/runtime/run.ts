@@ -1,4 +1,5 @@
-// Starts components in order behind one HTTP server, and stops them in reverse on SIGINT/SIGTERM.
+// Starts components in order behind one HTTP server, and stops them in reverse on SIGINT/SIGTERM
+// (or an uncaught exception, see process-guards.ts). Every wait of the stop is bounded.
 import { loadConfig } from '../config/config.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createMetricsRegistry } from '../observability/metrics.ts';
@@ -6,26 +7,31 @@ import { healthPlugin } from '../web/health.ts';
 import { HttpApp } from '../web/http.ts';
 import { metricsPlugin } from '../web/metrics.ts';
 import type { Component, ComponentFactory, Runtime } from './component.ts';
+import { fatalStop, unhandledRejections } from './process-guards.ts';
+import { within } from './within.ts';
+
+/** How long one component's stop may take before the rest of the stop goes on without it. */
+export const COMPONENT_STOP_MS = 15_000;
 
 export function createRuntime(config = loadConfig()): Runtime {
   const log = createLogger(config.logLevel);
-  return { config, log, metrics: createMetricsRegistry(), http: new HttpApp(log), readiness: {}, local: {} };
+  const metrics = createMetricsRegistry();
+  metrics.registerMetric(unhandledRejections);
+  return { config, log, metrics, http: new HttpApp(log), readiness: {}, local: {} };
 }
 
 export interface Running {
   runtime: Runtime;
+  /** Stops everything, once: later calls get the same promise. */
   stop(): Promise<void>;
 }
 
 export async function startComponents(runtime: Runtime, factories: ComponentFactory[]): Promise<Running> {
   const started: Component[] = [];
-  const stop = async () => {
-    for (const component of started.reverse()) {
-      await component
-        .stop()
-        .catch((err: unknown) => runtime.log.error({ err, component: component.name }, 'stop failed'));
-    }
-    await runtime.http.close();
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= stopAll(runtime, started);
+    return stopped;
   };
   try {
     for (const factory of factories) {
@@ -47,14 +53,48 @@ export async function startComponents(runtime: Runtime, factories: ComponentFact
   return { runtime, stop };
 }
 
-/** Resolves when the process is asked to stop; a second signal forces exit. */
-export function untilSignal(): Promise<NodeJS.Signals> {
+async function stopAll(runtime: Runtime, started: Component[]): Promise<void> {
+  // All go unready at once: the broker, started first, is stopped last.
+  for (const component of started) component.beginStop?.();
+  const bounded = async (name: string, work: () => Promise<void>) => {
+    const began = Date.now();
+    try {
+      if (await within(work(), COMPONENT_STOP_MS)) {
+        runtime.log.info({ component: name, ms: Date.now() - began }, 'component stopped');
+      } else {
+        runtime.log.error(
+          { component: name, ms: COMPONENT_STOP_MS },
+          'stop did not finish in time: going on',
+        );
+      }
+    } catch (err) {
+      runtime.log.error({ err, component: name }, 'stop failed');
+    }
+  };
+  for (const component of [...started].reverse()) await bounded(component.name, () => component.stop());
+  await bounded('http', () => runtime.http.close());
+}
+
+/**
+ * Resolves when the process is asked to stop: SIGINT, SIGTERM, or an uncaught exception once the
+ * process guards are installed. A signal after that forces exit, for a stop that takes too long.
+ */
+export function untilSignal(): Promise<NodeJS.Signals | 'uncaughtException'> {
   return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.once(signal, () => process.exit(130));
-      resolve(signal);
-    };
+    const onSignal = (signal: NodeJS.Signals) => stopping(signal);
+    const onFatal = () => stopping('uncaughtException');
+    function stopping(reason: NodeJS.Signals | 'uncaughtException') {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      fatalStop.removeEventListener('abort', onFatal);
+      const force = () => process.exit(130);
+      process.once('SIGINT', force);
+      process.once('SIGTERM', force);
+      resolve(reason);
+    }
+    if (fatalStop.aborted) return stopping('uncaughtException');
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    fatalStop.addEventListener('abort', onFatal, { once: true });
   });
 }
