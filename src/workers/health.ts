@@ -1,9 +1,18 @@
 // Judges device health from what arrives, with an injected clock: offline after twice the
 // promised heartbeat interval, except that a radio-type flood sensor going quiet is `silent`
-// (possibly submerged) for the alert rules rather than plain offline.
+// (possibly submerged) for the alert rules rather than plain offline. Beside the state, a device
+// whose clock is off by more than the allowed skew is flagged CLOCK_SKEW (its readings still count).
 import type { Device, Registry } from '../registry/schema.ts';
 import type { DeviceStatus, HealthState } from '../schemas/health.ts';
-import type { ReadingRecord } from '../schemas/readings.ts';
+import { type ReadingKind, type ReadingRecord, readingTime } from '../schemas/readings.ts';
+
+export interface HealthOptions {
+  lowBatteryV: number;
+  /** A reading whose device time is further than this from broker time flags its device. */
+  clockSkewMs: number;
+  /** Called for every skewed reading observed (owned device or not). */
+  onSkewedReading?: (kind: ReadingKind) => void;
+}
 
 interface Tracked {
   device: Device;
@@ -12,7 +21,11 @@ interface Tracked {
   watchFrom: number;
   batteryV: number | undefined;
   rssiDbm: number | undefined;
+  /** Device − broker time of the latest reading, while it is beyond the allowed skew. */
+  skewMs: number | undefined;
   state: HealthState;
+  /** Whether the last reported status carried CLOCK_SKEW. */
+  skewReported: boolean;
   since: number;
 }
 
@@ -21,7 +34,7 @@ export class HealthTracker {
 
   constructor(
     private readonly registry: Registry,
-    private readonly lowBatteryV: number,
+    private readonly opts: HealthOptions,
   ) {}
 
   /** Devices this worker judges (those on its partitions); others are forgotten. */
@@ -37,24 +50,32 @@ export class HealthTracker {
           watchFrom: now,
           batteryV: undefined,
           rssiDbm: undefined,
+          skewMs: undefined,
           state: 'ok',
+          skewReported: false,
           since: now,
         });
       }
     }
   }
 
-  /** Records one message; returns the status if the device's state changed. */
+  /** Records one message; returns the status if the device's state or flags changed. */
   observe(record: ReadingRecord, now: number): DeviceStatus | undefined {
+    const seen = Date.parse(record.receivedAt);
+    // Drills run on their own simulated clock, ahead of the wall clock on purpose.
+    const skew = record.drill ? undefined : Date.parse(readingTime(record.reading)) - seen;
+    const skewed = skew !== undefined && Math.abs(skew) > this.opts.clockSkewMs;
+    if (skewed) this.opts.onSkewedReading?.(record.reading.kind);
     const t = this.tracked.get(record.reading.deviceId);
     if (!t) return undefined;
-    const seen = Date.parse(record.receivedAt);
     if (t.lastSeen === undefined || seen >= t.lastSeen) {
       t.lastSeen = seen;
-      t.watchFrom = seen;
+      // A backlog read after taking the device on must not make it look silent sooner.
+      t.watchFrom = Math.max(t.watchFrom, seen);
       const r = record.reading;
       if ('batteryV' in r && r.batteryV !== undefined) t.batteryV = r.batteryV;
       if ('rssiDbm' in r && r.rssiDbm !== undefined) t.rssiDbm = r.rssiDbm;
+      if (skew !== undefined) t.skewMs = skewed ? skew : undefined;
     }
     return this.update(t, now);
   }
@@ -69,11 +90,22 @@ export class HealthTracker {
     return t && toStatus(t);
   }
 
+  /** The owned devices there is something to say about: seen, or judged, since taken on. */
+  known(): DeviceStatus[] {
+    return [...this.tracked.values()]
+      .filter((t) => t.lastSeen !== undefined || t.state !== 'ok')
+      .map(toStatus);
+  }
+
   private update(t: Tracked, now: number): DeviceStatus | undefined {
-    const state = judge(t, now, this.lowBatteryV);
-    if (state === t.state) return undefined;
-    t.state = state;
-    t.since = now;
+    const state = judge(t, now, this.opts.lowBatteryV);
+    const skewed = t.skewMs !== undefined;
+    if (state === t.state && skewed === t.skewReported) return undefined;
+    if (state !== t.state) {
+      t.state = state;
+      t.since = now;
+    }
+    t.skewReported = skewed;
     return toStatus(t);
   }
 }
@@ -101,5 +133,6 @@ function toStatus(t: Tracked): DeviceStatus {
     batteryV: t.batteryV,
     rssiDbm: t.rssiDbm,
     since: new Date(t.since).toISOString(),
+    ...(t.skewMs === undefined ? {} : { flags: ['CLOCK_SKEW'], clockSkewS: Math.round(t.skewMs / 1000) }),
   };
 }

@@ -34,12 +34,23 @@ export function workerMetrics(registry: Registry) {
     }),
     points: new Counter({
       name: 'machi_worker_points_written_total',
-      help: 'Reading points accepted by InfluxDB',
+      help: 'Reading points accepted by InfluxDB (device_health points not included)',
+      registers: [registry],
+    }),
+    clockSkewReadings: new Counter({
+      name: 'machi_clock_skew_readings_total',
+      help: 'Readings whose device time is further from broker time than MACHI_CLOCK_SKEW_S, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    statusRetries: new Counter({
+      name: 'machi_worker_health_publish_retries_total',
+      help: 'Device status sends to Kafka that failed and were retried',
       registers: [registry],
     }),
     healthTransitions: new Counter({
       name: 'machi_worker_health_transitions_total',
-      help: 'Device health state changes, by new state',
+      help: 'Device status changes (state or flags) sent, by state',
       labelNames: ['state'],
       registers: [registry],
     }),

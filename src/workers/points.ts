@@ -62,12 +62,15 @@ export function healthPoint(status: DeviceStatus): Point {
     .tag('device', status.deviceId)
     .tag('kind', status.kind)
     .stringField('state', status.state)
+    // Always written: a later status with the same `since` (a flag cleared) overwrites this point.
+    .stringField('flags', (status.flags ?? []).join(','))
     .timestamp(ms(status.since));
   if (status.area) p.tag('area', status.area);
   if (status.site) p.tag('site', status.site);
   if (status.lastSeen) p.intField('last_seen_ms', ms(status.lastSeen));
   if (status.batteryV !== undefined) p.floatField('battery_v', status.batteryV);
   if (status.rssiDbm !== undefined) p.intField('rssi', Math.round(status.rssiDbm));
+  if (status.clockSkewS !== undefined) p.intField('clock_skew_s', Math.round(status.clockSkewS));
   return p;
 }
 

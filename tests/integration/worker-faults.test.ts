@@ -1,9 +1,5 @@
 // The worker when InfluxDB disappears, when devices fall silent, and end to end from MQTT.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import { DeviceStatus } from '../../src/schemas/health.ts';
 import { topics } from '../../src/schemas/topics.ts';
@@ -16,6 +12,7 @@ import {
   floodRecords,
   produce,
   recentBase,
+  registryWithHeartbeat,
   startWorker,
   uniqueBase,
   uniqueSeqBase,
@@ -70,13 +67,7 @@ describe('device health', () => {
   it('reports a silent device offline on time, and a silent radio flood sensor as silent', {
     timeout: 120_000,
   }, async () => {
-    // A registry copy whose two sensors promise a heartbeat every 2 s.
-    const dir = mkdtempSync(join(tmpdir(), 'machi-health-'));
-    cpSync('devices', dir, { recursive: true });
-    const file = join(dir, 'flood-sensors.yaml');
-    const doc = parse(readFileSync(file, 'utf8')) as { devices: Array<{ id: string; heartbeatS: number }> };
-    for (const d of doc.devices) if (d.id === 'fs-takeo-001' || d.id === 'fs-takeo-002') d.heartbeatS = 2;
-    writeFileSync(file, stringify(doc));
+    const dir = registryWithHeartbeat(['fs-takeo-001', 'fs-takeo-002'], 2);
 
     const h = await startBroker({ MACHI_DEVICES_DIR: dir });
     const env = workerEnv({

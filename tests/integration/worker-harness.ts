@@ -1,7 +1,11 @@
 // Helpers for the stream-worker tests: reading records produced straight to Kafka, the worker
 // in-process or as a `machi worker` child process, and counts read back from InfluxDB.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Partitioners } from 'kafkajs';
+import { parse, stringify } from 'yaml';
 import { ensureTopics } from '../../src/bus/admin.ts';
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
@@ -32,6 +36,17 @@ export async function startWorker(env: Record<string, string>): Promise<Running>
 
 export function spawnWorker(env: Record<string, string>): ChildProcess {
   return spawn('node', ['bin/machi.js', 'worker'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+}
+
+/** A copy of the device registry in which the given flood sensors promise a heartbeat every `seconds`. */
+export function registryWithHeartbeat(deviceIds: string[], seconds: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'machi-health-'));
+  cpSync('devices', dir, { recursive: true });
+  const file = join(dir, 'flood-sensors.yaml');
+  const doc = parse(readFileSync(file, 'utf8')) as { devices: Array<{ id: string; heartbeatS: number }> };
+  for (const d of doc.devices) if (deviceIds.includes(d.id)) d.heartbeatS = seconds;
+  writeFileSync(file, stringify(doc));
+  return dir;
 }
 
 /** A flood reading per (device, i) at base + i seconds: unique points for this run. */

@@ -1,10 +1,12 @@
+import { AssignerProtocol, type Cluster, PartitionAssigners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { partitionOf } from '../../src/bus/consumer.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import type { ReadingRecord } from '../../src/schemas/readings.ts';
 import { aggregateCrowd } from '../../src/workers/crowd-series.ts';
+import { devicePartitionAssigner } from '../../src/workers/device-assigner.ts';
 import { HealthTracker } from '../../src/workers/health.ts';
-import { bucketStart, readingPoint } from '../../src/workers/points.ts';
+import { bucketStart, healthPoint, readingPoint } from '../../src/workers/points.ts';
 
 const registry = loadRegistry('devices');
 const T0 = Date.parse('2026-08-14T03:00:00Z');
@@ -83,7 +85,7 @@ describe('device health', () => {
   const camera = 'pc-library-1'; // heartbeat 600 s
 
   it('reports offline after twice the heartbeat interval, and silent for radio flood sensors', () => {
-    const h = new HealthTracker(registry, 2.5);
+    const h = new HealthTracker(registry, { lowBatteryV: 2.5, clockSkewMs: 300_000 });
     h.own([contact, radio, camera], T0);
     expect(h.tick(T0 + 599_000)).toEqual([]);
     expect(h.tick(T0 + 601_000).map((s) => [s.deviceId, s.state])).toEqual([[radio, 'silent']]);
@@ -92,7 +94,7 @@ describe('device health', () => {
   });
 
   it('recovers when the device speaks again and flags a low battery', () => {
-    const h = new HealthTracker(registry, 2.5);
+    const h = new HealthTracker(registry, { lowBatteryV: 2.5, clockSkewMs: 300_000 });
     h.own([radio], T0);
     h.tick(T0 + 700_000);
     expect(h.status(radio)?.state).toBe('silent');
@@ -107,11 +109,171 @@ describe('device health', () => {
     ).toMatchObject({ state: 'ok' });
   });
 
+  it('does not count a backlog read after taking a device on as older silence', () => {
+    // The health consumer resumes from its last commit: records from before the take-on arrive late.
+    const h = new HealthTracker(registry, { lowBatteryV: 2.5, clockSkewMs: 300_000 });
+    h.own([radio], T0 + 3_600_000);
+    expect(h.observe(flood(radio), T0 + 3_600_000)).toBeUndefined();
+    expect(h.tick(T0 + 3_600_001)).toEqual([]);
+    expect(h.tick(T0 + 3_600_000 + 601_000).map((s) => s.state)).toEqual(['silent']);
+  });
+
+  it('re-publishes only devices it has seen or judged', () => {
+    const h = new HealthTracker(registry, { lowBatteryV: 2.5, clockSkewMs: 300_000 });
+    h.own([contact, radio, camera], T0);
+    h.observe(flood(contact), T0);
+    h.tick(T0 + 601_000);
+    expect(h.known().map((s) => [s.deviceId, s.state])).toEqual([
+      [contact, 'ok'],
+      [radio, 'silent'],
+    ]);
+  });
+
   it('judges only the devices it owns', () => {
-    const h = new HealthTracker(registry, 2.5);
+    const h = new HealthTracker(registry, { lowBatteryV: 2.5, clockSkewMs: 300_000 });
     h.own([contact], T0);
     expect(h.observe(flood(radio), T0)).toBeUndefined();
     expect(h.tick(T0 + 10 * 3_600_000).map((s) => s.deviceId)).toEqual([contact]);
+  });
+});
+
+describe('clock skew', () => {
+  const radio = 'fs-takeo-002';
+  const H20 = 20 * 3_600_000;
+  const at = (deviceTime: number, receivedAt = T0, drill = false): ReadingRecord => ({
+    ...record(flood(radio, { time: new Date(deviceTime).toISOString() }).reading, receivedAt),
+    drill,
+  });
+  const tracker = (skewed: string[] = []) => {
+    const h = new HealthTracker(registry, {
+      lowBatteryV: 2.5,
+      clockSkewMs: 300_000,
+      onSkewedReading: (kind) => skewed.push(kind),
+    });
+    h.own([radio], T0);
+    return h;
+  };
+
+  it('flags a device whose clock is off by more than the allowed skew, keeping its state', () => {
+    const skewed: string[] = [];
+    const h = tracker(skewed);
+    expect(h.observe(at(T0 + H20), T0)).toMatchObject({
+      state: 'ok',
+      since: new Date(T0).toISOString(),
+      flags: ['CLOCK_SKEW'],
+      clockSkewS: 72_000,
+    });
+    // Still skewed: nothing changed, nothing to publish; the skew shown follows the latest reading.
+    expect(h.observe(at(T0 + H20 + 61_000, T0 + 60_000), T0 + 60_000)).toBeUndefined();
+    expect(h.status(radio)?.clockSkewS).toBe(72_001);
+    expect(skewed).toEqual(['flood', 'flood']);
+  });
+
+  it('clears the flag when a reading comes in within the skew again', () => {
+    const h = tracker();
+    h.observe(at(T0 - 301_000), T0);
+    expect(h.status(radio)).toMatchObject({ flags: ['CLOCK_SKEW'], clockSkewS: -301 });
+    const cleared = h.observe(at(T0 + 60_000 + 299_000, T0 + 60_000), T0 + 60_000);
+    expect(cleared).toMatchObject({ state: 'ok' });
+    expect(cleared?.flags).toBeUndefined();
+    expect(cleared?.clockSkewS).toBeUndefined();
+  });
+
+  it('reports a state change and the flag together', () => {
+    const h = tracker();
+    h.tick(T0 + 601_000);
+    const back = h.observe(at(T0 + 601_000 + H20, T0 + 601_000), T0 + 601_000);
+    expect(back).toMatchObject({
+      state: 'ok',
+      flags: ['CLOCK_SKEW'],
+      since: new Date(T0 + 601_000).toISOString(),
+    });
+  });
+
+  it('uses the end of a count’s interval as its device time', () => {
+    const skewed: string[] = [];
+    const h = new HealthTracker(registry, {
+      lowBatteryV: 2.5,
+      clockSkewMs: 300_000,
+      onSkewedReading: (kind) => skewed.push(kind),
+    });
+    h.own(['pc-library-1'], T0);
+    const count = (start: number, end: number) =>
+      record({
+        kind: 'crowd',
+        deviceId: 'pc-library-1',
+        seq: 1,
+        intervalStart: new Date(start).toISOString(),
+        intervalEnd: new Date(end).toISOString(),
+        peopleIn: 1,
+        peopleOut: 0,
+      });
+    // A 15-minute interval that ended just now: its start is far off, its end is not.
+    expect(h.observe(count(T0 - 900_000, T0), T0)).toBeUndefined();
+    expect(h.observe(count(T0, T0 + 900_000), T0)).toMatchObject({ clockSkewS: 900 });
+    expect(skewed).toEqual(['crowd']);
+  });
+
+  it('ignores drill records, which run on a simulated clock, neither setting nor clearing the flag', () => {
+    const skewed: string[] = [];
+    const h = tracker(skewed);
+    expect(h.observe(at(T0 + H20, T0, true), T0)).toBeUndefined();
+    h.observe(at(T0 + H20, T0 + 1000), T0 + 1000);
+    expect(h.observe(at(T0 + 2000, T0 + 2000, true), T0 + 2000)).toBeUndefined();
+    expect(h.status(radio)?.flags).toEqual(['CLOCK_SKEW']);
+    expect(skewed).toEqual(['flood']);
+  });
+
+  it('writes the flags to device_health, empty once cleared', () => {
+    const status = { v: 1, deviceId: radio, kind: 'flood-sensor', area: 'takeo-town', state: 'ok' } as const;
+    const since = new Date(T0).toISOString();
+    expect(
+      healthPoint({ ...status, since, flags: ['CLOCK_SKEW'], clockSkewS: 72_000 }).toLineProtocol(),
+    ).toBe(
+      `device_health,area=takeo-town,device=${radio},kind=flood-sensor clock_skew_s=72000i,flags="CLOCK_SKEW",state="ok" ${T0}`,
+    );
+    expect(healthPoint({ ...status, since }).toLineProtocol()).toBe(
+      `device_health,area=takeo-town,device=${radio},kind=flood-sensor flags="",state="ok" ${T0}`,
+    );
+  });
+});
+
+describe('health partition assignment', () => {
+  const topics = ['r.flood', 'r.crowd', 'r.heartbeat'];
+  const cluster = {
+    findTopicPartitionMetadata: () =>
+      Array.from({ length: 6 }, (_, partitionId) => ({
+        partitionId,
+        leader: 0,
+        replicas: [0],
+        isr: [0],
+        partitionErrorCode: 0,
+      })),
+  } as unknown as Cluster;
+  const members = ['m-a', 'm-b', 'm-c', 'm-d'].map((memberId) => ({
+    memberId,
+    memberMetadata: Buffer.alloc(0),
+  }));
+
+  it('gives each member the same partitions of every reading topic, whatever the member count', async () => {
+    const assigner = devicePartitionAssigner({ cluster, groupId: 'g', logger: undefined as never });
+    const assigned = (await assigner.assign({ members, topics })).map(
+      (m) => AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {},
+    );
+    expect(assigned.map((a) => a['r.flood'])).toEqual([[0, 4], [1, 5], [2], [3]]);
+    for (const a of assigned) {
+      expect(a['r.heartbeat']).toEqual(a['r.flood']);
+      expect(a['r.crowd']).toEqual(a['r.flood']);
+    }
+  });
+
+  it('is needed: kafkajs’s round robin splits a device’s topics over members', async () => {
+    const assigner = PartitionAssigners.roundRobin({ cluster, groupId: 'g', logger: undefined as never });
+    const assigned = (await assigner.assign({ members, topics })).map(
+      (m) => AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {},
+    );
+    // m-c reads flood partition 2 but crowd partitions 0 and 4: a camera's counts go elsewhere.
+    expect(assigned[2]).toMatchObject({ 'r.flood': [2], 'r.crowd': [0, 4] });
   });
 });
 
