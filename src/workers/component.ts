@@ -147,7 +147,8 @@ export function workerComponent(runtime: Runtime): Component {
   function readingLine(record: ReadingRecord, affected: Map<string, Set<number>>): string | undefined {
     const line = readingPoint(record, registry).toLineProtocol();
     const device = registry.devices.get(record.reading.deviceId);
-    if (line && record.reading.kind === 'crowd' && device?.kind === 'people-counter') {
+    // Drill counts stay out of the 15-minute series the forecast learns from.
+    if (line && !record.drill && record.reading.kind === 'crowd' && device?.kind === 'people-counter') {
       const starts = affected.get(device.site) ?? new Set<number>();
       starts.add(bucketStart(Date.parse(record.reading.intervalStart)));
       affected.set(device.site, starts);

@@ -56,6 +56,7 @@ export async function recomputeCrowdBuckets(
   |> range(start: ${from}, stop: ${to})
   |> filter(fn: (r) => r._measurement == "crowd" and (r._field == "people_in" or r._field == "people_out"))
   |> filter(fn: (r) => ${siteFilter})
+  |> filter(fn: (r) => not exists r.drill)
   |> keep(columns: ["_time", "_value", "_field", "site", "device"])`;
   const rows = await writer.influx.getQueryApi(config.influx.org).collectRows<CrowdRow>(query);
   const buckets = aggregateCrowd(rows).filter((b) => affected.get(b.site)?.has(b.start));

@@ -1,5 +1,7 @@
 // Reading records → InfluxDB points. The series key (measurement + tags) and the timestamp come
-// only from the device and its reading, so a redelivered record rewrites the same point.
+// only from the device and its reading, so a redelivered record rewrites the same point. Drill
+// data carries a `drill=true` tag: its own series, so an exercise (dated on its own clock) never
+// overwrites or mixes with what the real device reported.
 import { Point } from '@influxdata/influxdb-client';
 import type { Registry } from '../registry/schema.ts';
 import type { DeviceStatus } from '../schemas/health.ts';
@@ -9,6 +11,11 @@ import { Rejection } from '../schemas/reasons.ts';
 const ms = (iso: string) => Date.parse(iso);
 
 export function readingPoint(record: ReadingRecord, registry: Registry): Point {
+  const point = measuredPoint(record, registry);
+  return record.drill ? point.tag('drill', 'true') : point;
+}
+
+function measuredPoint(record: ReadingRecord, registry: Registry): Point {
   const r = record.reading;
   const device = registry.devices.get(r.deviceId);
   if (!device) throw new Rejection('RECORD_INVALID', `device ${r.deviceId} is not in the registry`);

@@ -54,6 +54,12 @@ describe('reading points', () => {
     );
   });
 
+  it('give drill data a series of its own, beside the real one of the device', () => {
+    const real = readingPoint(flood('fs-takeo-001'), registry).toLineProtocol() ?? '';
+    const drill = readingPoint({ ...flood('fs-takeo-001'), drill: true }, registry).toLineProtocol();
+    expect(drill).toBe(real.replace('device=fs-takeo-001,', 'device=fs-takeo-001,drill=true,'));
+  });
+
   it('refuse devices that are not in the registry', () => {
     expect(() => readingPoint(flood('fs-ghost-001'), registry)).toThrow(/not in the registry/);
   });
