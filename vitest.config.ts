@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    // Tests run the demo registry and default secrets, which production mode refuses.
+    env: { KAFKAJS_NO_PARTITIONER_WARNING: '1', MACHI_MODE: 'demo' },
     projects: [
       {
         extends: true,

@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The demo registry and default secrets: production mode (the default) refuses them.
+export MACHI_MODE=demo
 exec node bin/machi.js demo "$@"

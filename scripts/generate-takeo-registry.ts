@@ -323,13 +323,17 @@ const header = (what: string) =>
   `# Takeo City ${what}. Approximate WGS84 positions; see shared context and README, "Device registry".\n`;
 writeFileSync('devices/areas.yaml', header('flood-prone areas and shelters') + stringify({ areas }));
 writeFileSync('devices/sites.yaml', header('tourist sites, capacities and signage') + stringify({ sites }));
+const DEMO_MARK =
+  '# The shipped demo: secrets derive from a public seed (demoSecret). Production refuses a file marked so.\n';
 writeFileSync(
   'devices/flood-sensors.yaml',
-  header('flood sensors (demo credentials)') + stringify({ devices: floodSensors }),
+  header('flood sensors (demo credentials)') + DEMO_MARK + stringify({ demo: true, devices: floodSensors }),
 );
 writeFileSync(
   'devices/cameras.yaml',
-  header('people-counting cameras (demo credentials)') + stringify({ devices: cameras }),
+  header('people-counting cameras (demo credentials)') +
+    DEMO_MARK +
+    stringify({ demo: true, devices: cameras }),
 );
 writeFileSync('devices/events.yaml', header('events that lift crowds') + stringify({ events }));
 console.log(

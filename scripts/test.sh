@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The suites run the demo registry and default secrets, which production mode (the default) refuses.
+export MACHI_MODE=demo
 echo "• running all test suites (the integration suite starts Kafka and InfluxDB if needed)"
 exec npx vitest run --reporter=default --reporter=./tests/summary-reporter.ts "$@"

@@ -24,7 +24,7 @@ export function makeLoadRegistry(dir: string, devices: number, from = 'devices')
   }));
   writeFileSync(
     join(dir, 'load-devices.yaml'),
-    `# Load-test devices: demo secrets, cheap hashes. Not for real use.\n${stringify({ devices: entries })}`,
+    `# Load-test devices: demo secrets, cheap hashes. Not for real use.\n${stringify({ demo: true, devices: entries })}`,
   );
   return ids;
 }

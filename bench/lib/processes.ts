@@ -22,10 +22,10 @@ export async function waitForPort(port: number, timeoutMs = 60_000, host = '127.
   throw new Error(`nothing listened on ${host}:${port} within ${timeoutMs / 1000} s`);
 }
 
-/** `node bin/machi.js <command>` with extra environment; stderr is passed through for diagnosis. */
+/** `node bin/machi.js <command>` in demo mode (demo registry and secrets) with extra environment; stderr passed through. */
 export function startMachi(command: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn('node', ['bin/machi.js', ...command], {
-    env: { ...process.env, MACHI_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, MACHI_MODE: 'demo', MACHI_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

@@ -36,8 +36,10 @@ export const demoCommand: Command = {
       options: { duration: { type: 'string' }, speed: { type: 'string', default: '240' } },
     });
     // The demo compresses hours into minutes, so the forecaster runs every minute unless told otherwise.
+    // It runs the demo registry and its default secrets: always demo mode.
     const config = loadConfig({
       ...process.env,
+      MACHI_MODE: 'demo',
       MACHI_FORECAST_CRON: process.env.MACHI_FORECAST_CRON ?? '* * * * *',
     });
     const stop = new AbortController();

@@ -1,5 +1,6 @@
 // `machi <command>`: dispatches to one file per subcommand; errors with a code print cleanly.
 import { loadConfig } from '../config/config.ts';
+import { assertProductionReady } from '../config/production.ts';
 import { createLogger } from '../observability/logger.ts';
 import { installProcessGuards } from '../runtime/process-guards.ts';
 import type { Command } from './command.ts';
@@ -11,6 +12,9 @@ import { commands } from './commands.ts';
  * commands keep Node's default, failing at once.
  */
 const SERVING = new Set(['all', 'broker', 'worker', 'alerts']);
+/** Commands that start machi's services: in production mode they refuse shipped secrets first. */
+const startsServices = (name: string, args: string[]) =>
+  SERVING.has(name) || (name === 'forecast' && args[0] === 'run');
 /** After a serving command has stopped, what a component left open may not keep the process alive. */
 const EXIT_GRACE_MS = 3000;
 
@@ -31,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
     help();
     return 2;
   }
+  if (startsServices(command.name, rest)) await assertProductionReady(loadConfig());
   if (!SERVING.has(command.name)) return command.run(rest);
   const log = createLogger(loadConfig().logLevel);
   installProcessGuards(log);

@@ -1,6 +1,7 @@
 // The one place machi reads settings. Every setting is an environment variable, validated by
 // one zod schema; the nested Config type is inferred from the schema's output.
 import { z } from 'zod';
+import { maskUrl, WebhookTargets, WebhookUrl } from './webhooks.ts';
 
 /** A port to listen on; 0 lets the OS pick a free one (tests). */
 const listenPort = z.coerce
@@ -15,6 +16,9 @@ const bool = z
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
 const url = z.url({ protocol: /^https?$/ });
 
+/** production refuses shipped secrets (src/config/production.ts); demo is the local demo and the tests. */
+export const Mode = z.enum(['production', 'demo']);
+
 /** Environment variables whose values are never printed. */
 export const SECRET_VARIABLES = new Set([
   'INFLUX_TOKEN',
@@ -23,9 +27,11 @@ export const SECRET_VARIABLES = new Set([
   'MACHI_SERVICE_PASSWORD',
   'MACHI_RECORDER_PASSWORD',
   'MACHI_WEBHOOK_SECRET',
+  'MACHI_WEBHOOKS',
 ]);
 
 export const EnvSchema = z.object({
+  MACHI_MODE: Mode.default('production'),
   MACHI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MACHI_DEVICES_DIR: z.string().min(1).default('devices'),
 
@@ -47,6 +53,31 @@ export const EnvSchema = z.object({
   MACHI_INFLIGHT_PER_CLIENT: positiveInt.default(100),
   MACHI_INFLIGHT_TOTAL: positiveInt.default(20000),
   MACHI_MAX_PAYLOAD_BYTES: positiveInt.default(8192),
+  // Limits at the broker's doors (issue 21); README "Broker" says what each does.
+  MACHI_MQTT_AUTH_CONCURRENCY: positiveInt.default(2),
+  MACHI_MQTT_AUTH_QUEUE: positiveInt.default(1000),
+  MACHI_MQTT_BAN_IP_FAILURES: positiveInt.default(30),
+  MACHI_MQTT_BAN_USER_FAILURES: positiveInt.default(10),
+  MACHI_MQTT_BAN_WINDOW_S: positiveInt.default(60),
+  MACHI_MQTT_BAN_S: positiveInt.default(600),
+  MACHI_MQTT_MAX_CONNECTIONS_PER_IP: positiveInt.default(1000),
+  MACHI_MQTT_CONNECT_RATE: positiveInt.default(500),
+  MACHI_MQTT_CONNECT_BURST: positiveInt.default(2000),
+  MACHI_MQTT_CONNECT_TIMEOUT_S: positiveInt.default(10),
+  MACHI_MQTT_MAX_KEEPALIVE_S: positiveInt.max(65535).default(900),
+  MACHI_MQTT_QUEUE_PER_CLIENT: positiveInt.default(1000),
+  MACHI_MQTT_WS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
+  MACHI_DEAD_LETTERS_PER_CLIENT_S: positiveInt.default(20),
+  MACHI_DEAD_LETTERS_TOTAL_S: positiveInt.default(500),
+  MACHI_HANDOFF_BATCH_BYTES: positiveInt.default(900 * 1024),
 
   KAFKA_BROKERS: z
     .string()
@@ -91,8 +122,9 @@ export const EnvSchema = z.object({
         .map((u) => u.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+    .pipe(z.array(WebhookUrl)),
   MACHI_WEBHOOK_SECRET: z.string().min(8).default('webhook-dev-secret'),
+  MACHI_WEBHOOKS: WebhookTargets.default([]),
 
   MACHI_FORECAST_CRON: z
     .string()
@@ -108,6 +140,7 @@ export const EnvSchema = z.object({
 });
 
 export const ConfigSchema = EnvSchema.transform((e) => ({
+  mode: e.MACHI_MODE,
   logLevel: e.MACHI_LOG_LEVEL,
   devicesDir: e.MACHI_DEVICES_DIR,
   mqtt: {
@@ -131,6 +164,28 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
       holdMs: e.MACHI_HANDOFF_HOLD_MS,
     },
     inflight: { perClient: e.MACHI_INFLIGHT_PER_CLIENT, total: e.MACHI_INFLIGHT_TOTAL },
+    limits: {
+      authConcurrency: e.MACHI_MQTT_AUTH_CONCURRENCY,
+      authQueue: e.MACHI_MQTT_AUTH_QUEUE,
+      bans: {
+        ipFailures: e.MACHI_MQTT_BAN_IP_FAILURES,
+        userFailures: e.MACHI_MQTT_BAN_USER_FAILURES,
+        windowMs: e.MACHI_MQTT_BAN_WINDOW_S * 1000,
+        banMs: e.MACHI_MQTT_BAN_S * 1000,
+      },
+      connectionsPerIp: e.MACHI_MQTT_MAX_CONNECTIONS_PER_IP,
+      connectRate: e.MACHI_MQTT_CONNECT_RATE,
+      connectBurst: e.MACHI_MQTT_CONNECT_BURST,
+      connectTimeoutMs: e.MACHI_MQTT_CONNECT_TIMEOUT_S * 1000,
+      maxKeepaliveS: e.MACHI_MQTT_MAX_KEEPALIVE_S,
+      queuePerClient: e.MACHI_MQTT_QUEUE_PER_CLIENT,
+      wsOrigins: e.MACHI_MQTT_WS_ORIGINS,
+      /** Dead-lettered publishes a second, per client (burst 5×) and overall (burst 2×). */
+      deadLettersPerClientS: e.MACHI_DEAD_LETTERS_PER_CLIENT_S,
+      deadLettersTotalS: e.MACHI_DEAD_LETTERS_TOTAL_S,
+      /** A produce batch's bytes (keys + values), below Kafka's message.max.bytes (1 MiB). */
+      batchBytes: e.MACHI_HANDOFF_BATCH_BYTES,
+    },
   },
   http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
   kafka: {
@@ -163,8 +218,8 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
     /** Retained alert state and sign notices are re-published this often (and on every reconnect). */
     republishMs: e.MACHI_ALERT_REPUBLISH_S * 1000,
     webhooks: {
-      urls: e.MACHI_WEBHOOK_URLS,
-      secret: e.MACHI_WEBHOOK_SECRET,
+      receivers: e.MACHI_WEBHOOKS,
+      shared: { urls: e.MACHI_WEBHOOK_URLS, secret: e.MACHI_WEBHOOK_SECRET },
       backlogAlertMs: e.MACHI_WEBHOOK_BACKLOG_ALERT_S * 1000,
     },
   },
@@ -208,20 +263,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = ConfigSchema.safeParse(vars);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const name = String(issue.path[0] ?? '(environment)') as EnvName;
-    const got = SECRET_VARIABLES.has(name) ? '(secret)' : JSON.stringify(vars[name]);
-    return `${name}: ${issue.message} (got ${got})`;
+    const [head, ...rest] = issue.path;
+    const name = String(head ?? '(environment)') as EnvName;
+    // MACHI_WEBHOOKS[1].url, MACHI_WEBHOOK_URLS[0]: which entry of a list.
+    const where = rest.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+    const raw = vars[name];
+    const got = SECRET_VARIABLES.has(name)
+      ? '(secret)'
+      : JSON.stringify(name === 'MACHI_WEBHOOK_URLS' ? raw?.split(',').map(maskUrl).join(',') : raw);
+    return `${name}${where}: ${issue.message} (got ${got})`;
   });
   throw new ConfigError(problems);
 }
 
-/** The effective value of every variable, secrets masked; for `machi config`. */
+/** The effective value of every variable, secrets and webhook paths masked; for `machi config`. */
 export function describeConfig(env: NodeJS.ProcessEnv = process.env): Array<[string, string]> {
   loadConfig(env);
   const parsed = EnvSchema.parse(knownVariables(env));
+  const shown: { [N in EnvName]?: string } = {
+    MACHI_WEBHOOK_URLS: parsed.MACHI_WEBHOOK_URLS.map(maskUrl).join(','),
+    MACHI_WEBHOOKS: parsed.MACHI_WEBHOOKS.map((r) => `${maskUrl(r.url)} (key ${r.keyId})`).join(', '),
+  };
   return envNames.map((name) => {
     const value = parsed[name];
-    const shown = value === undefined ? '(unset)' : Array.isArray(value) ? value.join(',') : String(value);
-    return [name, SECRET_VARIABLES.has(name) && value ? '********' : shown];
+    if (shown[name] !== undefined) return [name, shown[name]];
+    if (value === undefined) return [name, '(unset)'];
+    if (SECRET_VARIABLES.has(name) && value) return [name, '********'];
+    return [name, Array.isArray(value) ? value.join(',') : String(value)];
   });
 }

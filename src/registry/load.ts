@@ -36,7 +36,14 @@ export function loadRegistry(dir: string): Registry {
     .filter((f) => /\.(ya?ml|json)$/.test(f))
     .sort();
   const problems: string[] = [];
-  const registry: Registry = { areas: new Map(), sites: new Map(), devices: new Map(), events: [] };
+  const demoFiles: string[] = [];
+  const registry: Registry = {
+    areas: new Map(),
+    sites: new Map(),
+    devices: new Map(),
+    events: [],
+    demoFiles,
+  };
   const origin = new Map<string, string>();
 
   for (const name of files) {
@@ -53,6 +60,7 @@ export function loadRegistry(dir: string): Registry {
       for (const issue of parsed.error.issues) problems.push(describeIssue(file, raw, issue));
       continue;
     }
+    if (parsed.data.demo) demoFiles.push(file);
     for (const section of SECTIONS) {
       if (section === 'events') {
         registry.events.push(...parsed.data.events);

@@ -106,6 +106,8 @@ export type CalendarEvent = z.infer<typeof CalendarEvent>;
 
 /** One registry file may hold any of the sections; the loader merges the files of devices/. */
 export const RegistryFile = z.object({
+  /** Marks a file of the shipped demo registry, whose device secrets are public: production refuses it. */
+  demo: z.boolean().default(false),
   areas: z.array(Area).default([]),
   sites: z.array(Site).default([]),
   devices: z.array(Device).default([]),
@@ -118,4 +120,6 @@ export interface Registry {
   sites: Map<string, Site>;
   devices: Map<string, Device>;
   events: CalendarEvent[];
+  /** Files marked `demo: true` (set by loadRegistry). */
+  demoFiles?: string[];
 }

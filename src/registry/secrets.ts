@@ -1,5 +1,5 @@
 // Device credentials: only salted scrypt hashes are stored (registry `secretHash`).
-import { createHash, createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 const N = 16384;
 const R = 8;
@@ -13,25 +13,51 @@ export function hashSecret(secret: string, cost = N): string {
   return `scrypt$${cost}$${R}$${P}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
-export function verifySecret(secret: string, stored: string): boolean {
+interface Stored {
+  n: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  expected: Buffer;
+}
+
+function parseStored(stored: string): Stored | undefined {
   const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return undefined;
   const [n, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
-  if (![n, r, p].every((v) => Number.isInteger(v) && v > 0)) return false;
+  if (![n, r, p].every((v) => Number.isInteger(v) && v > 0)) return undefined;
   const salt = Buffer.from(parts[4] ?? '', 'base64');
   const expected = Buffer.from(parts[5] ?? '', 'base64');
-  if (salt.length === 0 || expected.length === 0) return false;
+  if (salt.length === 0 || expected.length === 0) return undefined;
+  return { n, r, p, salt, expected };
+}
+
+const scryptOptions = ({ n, r, p }: Stored) => ({ N: n, r, p, maxmem: 256 * n * r + 1024 * 1024 });
+
+/** Blocks the event loop for the whole scrypt (~50 ms at N=16384): CLI and tests only, never the broker. */
+export function verifySecret(secret: string, stored: string): boolean {
+  const s = parseStored(stored);
+  if (!s) return false;
   try {
-    const actual = scryptSync(secret, salt, expected.length, {
-      N: n,
-      r,
-      p,
-      maxmem: 256 * n * r + 1024 * 1024,
-    });
-    return timingSafeEqual(actual, expected);
+    return timingSafeEqual(scryptSync(secret, s.salt, s.expected.length, scryptOptions(s)), s.expected);
   } catch {
     return false;
   }
+}
+
+/** `verifySecret` on libuv's threadpool: the event loop keeps serving while scrypt runs. */
+export function verifySecretAsync(secret: string, stored: string): Promise<boolean> {
+  const s = parseStored(stored);
+  if (!s) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      scrypt(secret, s.salt, s.expected.length, scryptOptions(s), (err, actual) =>
+        resolve(!err && timingSafeEqual(actual, s.expected)),
+      );
+    } catch {
+      resolve(false);
+    }
+  });
 }
 
 /** A fresh device secret: 144 random bits, URL-safe. */

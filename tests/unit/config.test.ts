@@ -31,7 +31,7 @@ describe('config', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
     expect(message).toContain('MQTT_PORT: expected a port number 0-65535 (0 = any free port) (got "70000")');
-    expect(message).toContain('KAFKA_BROKERS: expected host:port');
+    expect(message).toContain('KAFKA_BROKERS[0]: expected host:port');
     expect(message).toContain('MACHI_LOG_LEVEL');
   });
 
