@@ -1,5 +1,6 @@
 // The sign loses its broker (machi stops), says so, and comes back by itself when machi restarts
-// on the same port — no reload, no old numbers shown as current in between.
+// on the same port — no reload, no old numbers shown as current in between. The offline sign fits
+// its screen in every language, landscape and portrait (turned live: it follows the aspect ratio).
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CongestionMessage } from '../../src/schemas/signage.ts';
@@ -8,6 +9,7 @@ import { webComponent } from '../../src/web/component.ts';
 import { type BrokerHarness, startBroker } from '../integration/broker-harness.ts';
 import { freePort } from '../integration/helpers.ts';
 import { launchChromium } from './chromium.ts';
+import { LANGS, problemsInEveryLanguage, VIEWPORTS } from './sign-layout.ts';
 
 const SITE = 'tourism-hall';
 let h: BrokerHarness | undefined;
@@ -16,7 +18,7 @@ let page: Page;
 let port: number;
 
 async function startMachi(): Promise<BrokerHarness> {
-  const machi = await startBroker({ HTTP_PORT: String(port) }, [webComponent]);
+  const machi = await startBroker({ HTTP_PORT: String(port), MACHI_SIGNAGE_ROTATE_S: '1' }, [webComponent]);
   const service = await machi.connect('machi-service', machi.config.mqtt.roles.service);
   const message: CongestionMessage = {
     v: 1,
@@ -57,6 +59,12 @@ it('shows the offline banner when the broker goes away and reconnects by itself'
   expect(await page.getAttribute('#banner', 'data-status')).toBe('status.offline');
   expect(await page.isVisible('#banner')).toBe(true);
   expect(await page.getAttribute('#now-level', 'data-level')).toBe('unknown');
+  for (const [orientation, viewport] of Object.entries(VIEWPORTS)) {
+    await page.setViewportSize(viewport);
+    await page.waitForSelector(`body[data-orientation="${orientation}"]`);
+    const found = await problemsInEveryLanguage(page);
+    for (const lang of LANGS) expect(found[lang], `offline, ${orientation}, ${lang}`).toEqual([]);
+  }
 
   h = await startMachi();
   await page.waitForSelector('body[data-mode="normal"] #now-level[data-level="somewhat-crowded"]', {

@@ -41,6 +41,21 @@ describe('signConfig', () => {
     expect(sign?.area.name.ko).toBe('Takeo town centre');
   });
 
+  it("gives a sign without a people counter its area's counted sites, nearby ones first", () => {
+    expect(signConfig('takeo-onsen-station', registry, config)?.counted).toBe(true);
+    const sign = signConfig('city-hall', registry, config);
+    expect(sign?.counted).toBe(false);
+    expect(sign?.nearby.map((n) => n.id)).toEqual([
+      'library',
+      'takeo-onsen-station',
+      'onsen-romon',
+      'tourism-hall',
+      'mifuneyama',
+      'ogusu-park',
+    ]);
+    expect(sign?.visitUrl).toBe('/visit/city-hall');
+  });
+
   it('has no config for a site without a sign or an unknown site', () => {
     expect(signConfig('library', registry, config)).toBeUndefined();
     expect(signConfig('nowhere', registry, config)).toBeUndefined();
@@ -60,7 +75,7 @@ describe('signage messages files', () => {
   it('hold every key the page asks for, including each level and notice key', () => {
     const js = readFileSync('src/web/signage/public/sign.js', 'utf8');
     const html = readFileSync('src/web/signage/public/sign.html', 'utf8');
-    const literal = [...js.matchAll(/t\('([\w.-]+)'/g), ...html.matchAll(/data-msg="([\w.-]+)"/g)].map(
+    const literal = [...js.matchAll(/\bt\('([\w.-]+)'/g), ...html.matchAll(/data-msg="([\w.-]+)"/g)].map(
       (m) => m[1],
     );
     const computed = [
@@ -69,6 +84,8 @@ describe('signage messages files', () => {
       'status.offline',
       'status.stale',
       'status.waiting',
+      'nearby',
+      'areaSites',
     ];
     expect(literal.length).toBeGreaterThan(5);
     for (const key of [...literal, ...computed]) expect(keys('ja'), key).toContain(key);

@@ -11,7 +11,12 @@ export interface SignConfig {
   siteId: string;
   name: FullText;
   area: { id: string; name: FullText };
+  /** False when no people counter watches the site (City Hall): the sign shows `nearby` instead. */
+  counted: boolean;
+  /** The registry's nearby sites; for an uncounted site, also every other counted site of its area. */
   nearby: Array<{ id: string; name: FullText; topic: string }>;
+  /** The visitors' phone page for this site; the sign adds `?lang=` and shows it as a QR code. */
+  visitUrl: string;
   /** Every shelter in the registry (notices name them by id), the site's area first. */
   shelters: Record<string, FullText>;
   areaShelters: string[];
@@ -28,16 +33,26 @@ export function signConfig(siteId: string, registry: Registry, config: Config): 
   const site = registry.sites.get(siteId);
   if (!site?.signage) return undefined;
   const area = registry.areas.get(site.area);
+  const counted = new Set(
+    [...registry.devices.values()].flatMap((d) => (d.kind === 'people-counter' ? [d.site] : [])),
+  );
+  const areaSites = [...registry.sites.values()].filter((s) => s.area === site.area).map((s) => s.id);
+  const shown = counted.has(siteId)
+    ? site.nearby
+    : [...new Set([...site.nearby, ...areaSites])].filter((id) => id !== siteId && counted.has(id));
   const shelters: Record<string, FullText> = {};
   for (const a of registry.areas.values()) for (const s of a.shelters) shelters[s.id] = localized(s.name);
   return {
     siteId,
     name: localized(site.name),
     area: { id: site.area, name: area ? localized(area.name) : localized({ ja: site.area, en: site.area }) },
-    nearby: site.nearby.flatMap((id) => {
+    counted: counted.has(siteId),
+    nearby: shown.flatMap((id) => {
       const n = registry.sites.get(id);
       return n ? [{ id, name: localized(n.name), topic: topics.signageCongestion(id) }] : [];
     }),
+    // Relative, so the code leads to the host the sign itself was served from.
+    visitUrl: `/visit/${encodeURIComponent(siteId)}`,
     shelters,
     areaShelters: area?.shelters.map((s) => s.id) ?? [],
     languages: Languages,

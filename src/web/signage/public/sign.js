@@ -1,7 +1,11 @@
 // The sign: subscribes to its site's retained congestion, nearby sites and its public notice over
 // MQTT/WebSocket (mqtt.js, global `mqtt`), rotates languages, and reports itself with heartbeats.
 // Every visible word comes from /signage/messages/<lang>.json; every topic from config.json.
+// Landscape or portrait follows the screen's aspect ratio unless the URL says ?orientation=portrait.
 import { $, el, mqttUrl, parsePayload } from '/assets/page.js';
+import qrcode from '/vendor/qrcode.mjs';
+import { forecastColumns } from './forecast.js';
+import { setWrapped, shrinkToFit, wordWrapped } from './layout.js';
 
 const siteId = decodeURIComponent(location.pathname.split('/')[2] ?? '');
 const cfg = await (await fetch(`/signage/${encodeURIComponent(siteId)}/config.json`)).json();
@@ -10,6 +14,8 @@ const messages = Object.fromEntries(
     cfg.languages.map(async (lang) => [lang, await (await fetch(`/signage/messages/${lang}.json`)).json()]),
   ),
 );
+const orientationParam = new URLSearchParams(location.search).get('orientation');
+const portraitScreen = matchMedia('(orientation: portrait)');
 
 const state = {
   connected: false,
@@ -22,13 +28,12 @@ const state = {
 
 const t = (key, lang = state.lang) => messages[lang][key] ?? messages.en[key] ?? key;
 
-function levelBadge(level, lang, extra) {
+function levelBadge(level, lang) {
   const badge = el('div', { className: 'level' }, [
     el('span', { className: 'symbol', ariaHidden: 'true' }),
     el('span', { className: 'text', textContent: t(`level.${level ?? 'unknown'}`, lang) }),
   ]);
   badge.dataset.level = level ?? 'unknown';
-  if (extra) badge.append(extra);
   return badge;
 }
 
@@ -45,45 +50,77 @@ function isStale(msg, now) {
   return msg.stale || now - Date.parse(msg.issuedAt) > cfg.staleS * 1000;
 }
 
+const fresh = (msg, now) => msg !== undefined && !isStale(msg, now);
+
+/** The messages the sign's content is built from: its own, or (no counter) its area's sites'. */
+const sources = () => (cfg.counted ? [state.congestion] : cfg.nearby.map((n) => state.nearby[n.id]));
+
 /** disaster (an active notice, kept even offline) > offline > stale (or nothing yet) > normal. */
 function mode(now) {
   if (state.notice) return 'disaster';
   if (!state.connected) return 'offline';
-  if (!state.congestion || isStale(state.congestion, now)) return 'stale';
-  return 'normal';
+  return sources().some((msg) => fresh(msg, now)) ? 'normal' : 'stale';
 }
 
-function renderTourism(lang, current) {
+/** The visitor page in the shown language as a QR code (SVG data URL), made once per language. */
+const qrCodes = new Map();
+function qrCode(lang) {
+  if (!qrCodes.has(lang)) {
+    const url = new URL(`${cfg.visitUrl}?lang=${encodeURIComponent(lang)}`, location.href).href;
+    // Level M survives a smudge or a reflection; type 0 picks the smallest version that holds the URL.
+    const qr = qrcode(0, 'M');
+    qr.addData(url);
+    qr.make();
+    const svg = qr.createSvgTag({ cellSize: 1, margin: 4, scalable: true });
+    qrCodes.set(lang, { url, src: `data:image/svg+xml,${encodeURIComponent(svg)}` });
+  }
+  return qrCodes.get(lang);
+}
+
+function renderOwn(lang, current) {
   const c = state.congestion;
   const now = $('now-level');
   const level = current ? c.current.level : undefined;
   now.dataset.level = level ?? 'unknown';
   now.querySelector('.text').textContent = t(`level.${level ?? 'unknown'}`, lang);
   const fmt = timeFormat(lang);
-  const bars = current
-    ? c.next.map((step) => {
-        const height = Math.min(100, Math.max(18, (step.forecast / c.capacity) * 100));
-        const bar = levelBadge(step.level, lang);
-        bar.classList.add('bar');
-        bar.style.height = `${height}%`;
-        return el('li', {}, [
-          bar,
-          el('div', { className: 'hour', textContent: fmt.format(new Date(step.start)) }),
-        ]);
-      })
-    : [];
-  $('next-bars').replaceChildren(...bars);
-  $('nearby').replaceChildren(
-    ...cfg.nearby.map((n) => {
-      const msg = state.nearby[n.id];
-      const fresh = current && msg && !isStale(msg, Date.now());
+  const bars = $('next-bars');
+  const max = Number(getComputedStyle(bars).getPropertyValue('--columns'));
+  const columns = current ? forecastColumns(c.next, max) : [];
+  bars.replaceChildren(
+    ...columns.map((column) => {
+      const bar = levelBadge(column.level, lang);
+      bar.classList.add('bar');
+      bar.style.height = `${Math.min(100, (column.forecast / c.capacity) * 100)}%`;
       return el('li', {}, [
-        el('span', { textContent: n.name[lang] }),
-        levelBadge(fresh ? msg.current.level : undefined, lang),
+        el('div', { className: 'track' }, [bar]),
+        el('time', { className: 'hour', textContent: fmt.format(new Date(column.start)) }),
       ]);
     }),
   );
-  $('updated').textContent = c ? fmt.format(new Date(c.issuedAt)) : '—';
+}
+
+function renderTourism(lang, current) {
+  if (cfg.counted) renderOwn(lang, current);
+  $('nearby').replaceChildren(
+    ...cfg.nearby.map((n) => {
+      const msg = state.nearby[n.id];
+      const name = el('span', { className: 'name' }, wordWrapped(n.name[lang], lang));
+      return el('li', {}, [
+        name,
+        levelBadge(current && fresh(msg, Date.now()) ? msg.current.level : undefined, lang),
+      ]);
+    }),
+  );
+  // Set only on a change: assigning src reloads the image, and the card would jump every second.
+  const code = qrCode(lang);
+  const qr = $('qr');
+  if (qr.dataset.url !== code.url) {
+    Object.assign(qr, { src: code.src, alt: code.url });
+    qr.dataset.url = code.url;
+  }
+  const issued = sources().flatMap((msg) => (msg ? [Date.parse(msg.issuedAt)] : []));
+  $('updated').textContent = issued.length > 0 ? timeFormat(lang).format(new Date(Math.max(...issued))) : '—';
 }
 
 function renderDisaster() {
@@ -97,16 +134,19 @@ function renderDisaster() {
       const title =
         n.noticeKey && messages[lang][`notice.${n.noticeKey}`] ? `notice.${n.noticeKey}` : 'notice.default';
       const shelters = shelterIds.map((id) => cfg.shelters[id]?.[lang] ?? id).join('、');
-      const block = el('div', { className: 'notice-block', lang }, [
-        el('h3', { textContent: `${n.drill ? `【${t('notice.drill', lang)}】` : ''}${t(title, lang)}` }),
-        el('p', {
-          textContent: n.drill
-            ? `${t('notice.drillNote', lang)} ${t('notice.guidance', lang)}`
-            : t('notice.guidance', lang),
-        }),
-        el('p', { className: 'shelters', textContent: `${t('notice.shelters', lang)}: ${shelters}` }),
-      ]);
-      return block;
+      const guidance = n.drill
+        ? `${t('notice.drillNote', lang)} ${t('notice.guidance', lang)}`
+        : t('notice.guidance', lang);
+      const lines = [
+        el(
+          'h3',
+          {},
+          wordWrapped(`${n.drill ? `【${t('notice.drill', lang)}】` : ''}${t(title, lang)}`, lang),
+        ),
+        el('p', {}, wordWrapped(guidance, lang)),
+        el('p', { className: 'shelters' }, wordWrapped(`${t('notice.shelters', lang)}: ${shelters}`, lang)),
+      ];
+      return el('div', { className: 'notice-block', lang }, lines);
     }),
   );
 }
@@ -120,12 +160,21 @@ function render() {
     heartbeat();
   }
   const lang = state.lang;
-  document.body.dataset.mode = m;
-  document.body.dataset.lang = lang;
+  const body = document.body;
+  body.dataset.mode = m;
+  body.dataset.lang = lang;
+  body.dataset.orientation = ['portrait', 'landscape'].includes(orientationParam)
+    ? orientationParam
+    : portraitScreen.matches
+      ? 'portrait'
+      : 'landscape';
   document.documentElement.lang = lang;
-  for (const node of document.querySelectorAll('[data-msg]')) node.textContent = t(node.dataset.msg);
-  $('site-name').textContent =
-    m === 'disaster' ? `${cfg.name[lang]} — ${t('notice.heading')}` : cfg.name[lang];
+  for (const node of document.querySelectorAll('[data-msg]')) setWrapped(node, t(node.dataset.msg), lang);
+  setWrapped(
+    $('site-name'),
+    m === 'disaster' ? `${cfg.name[lang]} — ${t('notice.heading')}` : cfg.name[lang],
+    lang,
+  );
   $('language').textContent = t('language');
   $('clock').textContent = timeFormat(lang).format(new Date(now));
 
@@ -133,18 +182,19 @@ function render() {
   const status = !state.connected
     ? 'status.offline'
     : m === 'stale'
-      ? state.congestion
+      ? sources().some(Boolean)
         ? 'status.stale'
         : 'status.waiting'
       : undefined;
   banner.hidden = status === undefined;
   banner.dataset.status = status ?? '';
-  banner.textContent = status ? t(status) : '';
+  setWrapped(banner, status ? t(status) : '', lang);
 
   $('tourism').hidden = m === 'disaster';
   $('disaster').hidden = m !== 'disaster';
   if (m === 'disaster') renderDisaster();
   else renderTourism(lang, m === 'normal');
+  for (const box of document.querySelectorAll('.fit')) shrinkToFit(box);
 }
 
 const client = mqtt.connect(mqttUrl(cfg.mqtt.path), {
@@ -183,6 +233,10 @@ client.on('message', (topic, payload) => {
   render();
 });
 
+document.body.dataset.layout = cfg.counted ? 'site' : 'area';
+document.body.dataset.nearby = String(cfg.nearby.length);
+$('nearby-heading').dataset.msg = cfg.counted ? 'nearby' : 'areaSites';
+portraitScreen.addEventListener('change', render);
 setInterval(render, 1000);
 setInterval(() => {
   const i = cfg.languages.indexOf(state.lang);
