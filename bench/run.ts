@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config/config.ts';
 import { stackDown, stackUp } from '../src/stack/stack.ts';
 import { deleteTopicsCreatedSince } from '../tests/integration/topic-cleanup.ts';
 import { alertLatencyCase } from './cases/alert-latency.ts';
+import { bruteForceCase } from './cases/brute-force.ts';
 import { connectionsCase } from './cases/connections.ts';
 import { e2eCase } from './cases/e2e.ts';
 import { ingestCase } from './cases/ingest.ts';
@@ -13,7 +14,14 @@ import { replayBurstCase } from './cases/replay-burst.ts';
 import type { BenchCase } from './lib/case.ts';
 import { type CaseResult, writeResults } from './lib/report.ts';
 
-const CASES: BenchCase[] = [ingestCase, e2eCase, alertLatencyCase, connectionsCase, replayBurstCase];
+const CASES: BenchCase[] = [
+  ingestCase,
+  e2eCase,
+  alertLatencyCase,
+  connectionsCase,
+  replayBurstCase,
+  bruteForceCase,
+];
 
 const { values } = parseArgs({
   options: { case: { type: 'string' }, quick: { type: 'boolean', default: false } },

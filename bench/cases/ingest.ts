@@ -37,6 +37,8 @@ export function startMachiBroker(
     MACHI_DEVICES_DIR: registryDir,
     KAFKA_TOPIC_PREFIX: prefix,
     MACHI_INFLIGHT_PER_CLIENT: '1000',
+    // The connections case opens 5,000 devices from each of its generator addresses.
+    MACHI_MQTT_MAX_CONNECTIONS_PER_IP: '100000',
   });
 }
 

@@ -15,10 +15,12 @@ import type { Component, Runtime } from '../runtime/component.ts';
 import { within } from '../runtime/within.ts';
 import { maySubscribe } from './acl.ts';
 import { createAuthenticator } from './auth.ts';
+import { clampKeepalive } from './door-limits.ts';
 import { createHandoff, type Handoff } from './handoff.ts';
-import { type Listeners, openListeners } from './listeners.ts';
+import { type Listeners, openListeners, remoteAddressOf } from './listeners.ts';
 import { brokerMetrics } from './metrics.ts';
 import { principalOf } from './principal.ts';
+import { cappedPersistence } from './session-queue.ts';
 
 const DRAIN_TIMEOUT_MS = 5000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -40,12 +42,14 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
     {
       batchSize: config.mqtt.handoff.batchSize,
       batchMs: config.mqtt.handoff.batchMs,
+      batchBytes: config.mqtt.limits.batchBytes,
       holdTimeoutMs: config.mqtt.handoff.holdMs,
       onBatch: (size, seconds) => {
         metrics.produceBatchSize.observe(size);
         metrics.produceSeconds.observe(seconds);
       },
       onRetry: () => metrics.produceRetries.inc(),
+      onRefused: (error) => metrics.produceFailed.inc({ error }),
     },
     log,
   );
@@ -101,8 +105,17 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
       await ensureTopics(kafka, config);
       await producer.connect();
       await admin.connect();
-      const auth = createAuthenticator(config, registry, log, (reason) =>
-        metrics.authFailures.inc({ reason }),
+      const limits = config.mqtt.limits;
+      const auth = createAuthenticator(
+        config,
+        registry,
+        log,
+        {
+          onFailure: (reason) => metrics.authFailures.inc({ reason }),
+          onBanned: (scope) => metrics.banned.inc({ scope }),
+          onBan: (scope) => metrics.bans.inc({ scope }),
+        },
+        remoteAddressOf,
       );
       handoff = createHandoff({
         config,
@@ -113,6 +126,13 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
         log,
       });
       aedes = await Aedes.createBroker({
+        // A socket that sends no CONNECT in time is closed; keepalives are held to the maximum.
+        connectTimeout: limits.connectTimeoutMs,
+        preConnect(_client, packet, callback) {
+          packet.keepalive = clampKeepalive(packet.keepalive ?? 0, limits.maxKeepaliveS);
+          callback(null, true);
+        },
+        persistence: cappedPersistence(limits.queuePerClient, () => metrics.queueDropped.inc()),
         authenticate: auth.authenticate,
         authorizePublish: handoff.authorizePublish,
         authorizeSubscribe(client, sub, callback) {
@@ -134,10 +154,19 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
       aedes.on('clientError', (client: Client, err: Error) =>
         log.debug({ clientId: client.id, err: err.message }, 'client error'),
       );
-      listeners = await openListeners(aedes, config, runtime.http, (declaredBytes) => {
-        metrics.disconnects.inc({ reason: 'PACKET_TOO_LARGE' });
-        log.warn({ declaredBytes, reason: 'PACKET_TOO_LARGE' }, 'oversized MQTT packet refused');
-      });
+      listeners = await openListeners(
+        aedes,
+        config,
+        runtime.http,
+        (declaredBytes) => {
+          metrics.disconnects.inc({ reason: 'PACKET_TOO_LARGE' });
+          log.warn({ declaredBytes, reason: 'PACKET_TOO_LARGE' }, 'oversized MQTT packet refused');
+        },
+        (reason, address) => {
+          metrics.refusedAtDoor.inc({ reason });
+          log.debug({ address, reason }, 'connection refused at the door');
+        },
+      );
       runtime.local.mqttPort = listeners.mqttPort;
       runtime.readiness.kafka = kafkaReachable;
       // Off as soon as the stop begins, so a load balancer sends devices elsewhere.

@@ -9,6 +9,11 @@
 // disconnect and a resend storm; only one that waits longer than the hand-off hold time, or a
 // client over its own budget, is disconnected.
 //
+// Dead letters have a budget of their own: a refused publish costs a token from its client's bucket
+// (MACHI_DEAD_LETTERS_PER_CLIENT_S, keyed by device so reconnecting does not refill it) and from the
+// broker's (MACHI_DEAD_LETTERS_TOTAL_S); without one the client is disconnected (DEAD_LETTER_BUDGET)
+// and nothing is produced, so a flood of refused publishes cannot crowd out valid readings.
+//
 // Stopping: once `close()` is called a device's publish is refused (the client is disconnected and
 // resends elsewhere or later) while those already held finish; `held` tells the broker when.
 import type { AuthorizePublishHandler, Client } from 'aedes';
@@ -24,6 +29,7 @@ import type { ReasonCode } from '../schemas/reasons.ts';
 import { type DeviceTopic, topics as mqttTopics, parseDeviceTopic } from '../schemas/topics.ts';
 import { filterWithin, mayPublish } from './acl.ts';
 import { brokerDeadLetter } from './dead-letter.ts';
+import { KeyedBuckets, TokenBucket } from './door-limits.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import { type Principal, principalOf } from './principal.ts';
 
@@ -35,6 +41,7 @@ export class HandoffError extends Error {
       | 'INFLIGHT_BUDGET'
       | 'KAFKA_UNAVAILABLE'
       | 'BROKER_STOPPING'
+      | 'DEAD_LETTER_BUDGET'
       | 'INTERNAL_ERROR',
     message: string,
   ) {
@@ -83,6 +90,13 @@ export function createHandoff({ config, registry, producer, topics, metrics, log
   /** The last "budget full" warning, so an overloaded broker does not flood its own log. */
   let warnedAt = 0;
   let closed = false;
+  const { deadLettersPerClientS, deadLettersTotalS } = config.mqtt.limits;
+  const lettersPerClient = new KeyedBuckets(deadLettersPerClientS, deadLettersPerClientS * 5);
+  const lettersTotal = new TokenBucket(deadLettersTotalS, deadLettersTotalS * 2);
+  const letterKey = (client: Client) => {
+    const p = principalOf(client);
+    return p?.role === 'device' ? `device:${p.device.id}` : `client:${client.id}`;
+  };
 
   const refuse = (
     client: Client,
@@ -96,6 +110,7 @@ export function createHandoff({ config, registry, producer, topics, metrics, log
     callback(new HandoffError(code, message));
   };
 
+  /** Produces a dead letter; false (nothing produced, `done` not called) when over its budget. */
   function deadLetter(
     client: Client,
     topic: string,
@@ -104,8 +119,9 @@ export function createHandoff({ config, registry, producer, topics, metrics, log
     detail: string,
     key: string,
     done: SendCallback,
-  ) {
+  ): boolean {
     metrics.rejected.inc({ reason });
+    if (!lettersPerClient.take(letterKey(client)) || !lettersTotal.take()) return false;
     log.info({ clientId: client.id, topic, reason, detail }, 'publish rejected');
     const record = brokerDeadLetter({
       reason,
@@ -116,7 +132,11 @@ export function createHandoff({ config, registry, producer, topics, metrics, log
       brokerTime: new Date(),
     });
     producer.enqueue(topics.deadLetter, { key, value: JSON.stringify(record) }, done);
+    return true;
   }
+
+  const overBudget = (client: Client, callback: Callback) =>
+    refuse(client, 'DEAD_LETTER_BUDGET', 'too many refused publishes: disconnected', callback);
 
   /** Each client's last topic, parsed: a device publishes to the same topic over and over. */
   const lastTopic = new WeakMap<Client, { topic: string; parsed: DeviceTopic | undefined }>();
@@ -177,7 +197,7 @@ export function createHandoff({ config, registry, producer, topics, metrics, log
     }
     if (route === 'refused') {
       // Logged and dead-lettered for the audit; the client is disconnected (MQTT 3.1.1 has no negative PUBACK).
-      deadLetter(
+      const lettered = deadLetter(
         client,
         packet.topic,
         payload,
@@ -186,6 +206,7 @@ export function createHandoff({ config, registry, producer, topics, metrics, log
         client.id,
         () => {},
       );
+      if (!lettered) return overBudget(client, callback);
       return refuse(client, 'NOT_AUTHORIZED', 'publish not allowed by the ACL', callback);
     }
     // Only device readings go to Kafka; acks, heartbeats of signs and status stay on MQTT.
@@ -236,14 +257,31 @@ export function createHandoff({ config, registry, producer, topics, metrics, log
       receivedAt,
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
     });
-    const done: SendCallback = (err) => {
+    const finish = (err: Parameters<SendCallback>[0], stored: boolean) => {
       release(client);
+      if (err?.retriable === false) {
+        // Kafka refuses it whatever happens: acknowledged so the device does not resend it forever.
+        log.warn({ clientId: client.id, topic, err: err.message }, 'record refused by Kafka for good');
+        return callback(null);
+      }
       if (err) return refuse(client, 'KAFKA_UNAVAILABLE', `not acknowledged: ${err.message}`, callback);
-      if (result.ok) metrics.accepted.inc({ kind: deviceTopic.message });
+      if (stored) metrics.accepted.inc({ kind: deviceTopic.message });
       callback(null);
     };
+    const done: SendCallback = (err) => {
+      // A reading Kafka refuses for good is dead-lettered instead (its first KiB fits anywhere).
+      if (err?.retriable === false && result.ok) {
+        const letter = (e: Parameters<SendCallback>[0]) => finish(e, false);
+        if (deadLetter(client, topic, payload, 'RECORD_INVALID', err.message, deviceTopic.deviceId, letter))
+          return;
+      }
+      finish(err, result.ok);
+    };
     if (!result.ok) {
-      return deadLetter(client, topic, payload, result.reason, result.detail, deviceTopic.deviceId, done);
+      if (deadLetter(client, topic, payload, result.reason, result.detail, deviceTopic.deviceId, done))
+        return;
+      release(client);
+      return overBudget(client, callback);
     }
     const fromClient = drillOf(client.id);
     const record: ReadingRecord = {

@@ -1,16 +1,30 @@
 // MQTT listeners: TCP, optional TLS, and WebSocket at /mqtt on machi's HTTP server (for browsers).
 // They keep every connection they accepted, so a stop never waits for a client to leave.
+// At the door: at most MACHI_MQTT_MAX_CONNECTIONS_PER_IP open connections per source address;
+// WebSocket frames no larger than the MQTT packet limit (ws refuses a bigger frame from its header,
+// before buffering it) and browsers only from the page's own origin or MACHI_MQTT_WS_ORIGINS.
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer as createTcpServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
-import type { Aedes } from 'aedes';
+import type { Aedes, Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Config } from '../config/config.ts';
 import type { HttpApp } from '../web/http.ts';
+import { ConnectionsPerAddress, originAllowed } from './door-limits.ts';
 import { guardPacketSize, maxPacketBytes } from './packet-guard.ts';
 
 export const WEBSOCKET_PATH = '/mqtt';
+
+/** Each accepted stream's source address (a WebSocket stream has none of its own). */
+const addresses = new WeakMap<object, string>();
+const plainAddress = (a: string | undefined) => (a?.startsWith('::ffff:') ? a.slice(7) : (a ?? 'unknown'));
+
+/** The source address of an aedes client's connection. */
+export function remoteAddressOf(client: Client): string {
+  const conn = (client as unknown as { conn?: object }).conn;
+  return (conn && addresses.get(conn)) ?? 'unknown';
+}
 
 export interface Listeners {
   /** Bound ports (useful when configured as 0). */
@@ -37,19 +51,37 @@ export async function openListeners(
   config: Config,
   http: HttpApp,
   onOversized: (declaredBytes: number) => void,
+  onRefused: (reason: 'CONNECTIONS_PER_IP' | 'WS_ORIGIN' | 'WS_FRAME_TOO_LARGE', address: string) => void,
 ): Promise<Listeners> {
   const limit = maxPacketBytes(config.mqtt.maxPayloadBytes);
+  const limits = config.mqtt.limits;
+  const perAddress = new ConnectionsPerAddress(limits.connectionsPerIp);
   let accepting = true;
   /** Includes connections aedes does not know yet (no CONNECT so far), which it would not close. */
   const open = new Set<Duplex>();
-  const accept = (stream: Duplex, req?: unknown) => {
+  /** Counted against its address until closed; false (stream destroyed) when the address is full. */
+  const admit = (stream: Duplex, address: string): boolean => {
+    if (!perAddress.add(address)) {
+      onRefused('CONNECTIONS_PER_IP', address);
+      stream.destroy();
+      return false;
+    }
+    stream.once('close', () => perAddress.remove(address));
+    return true;
+  };
+  const accept = (stream: Duplex, address: string, req?: unknown) => {
+    addresses.set(stream, address);
     open.add(stream);
     stream.once('close', () => open.delete(stream));
     aedes.handle(stream as never, req as never);
     guardPacketSize(stream, limit, onOversized);
   };
+  const acceptSocket = (socket: Duplex & { remoteAddress?: string }) => {
+    const address = plainAddress(socket.remoteAddress);
+    if (admit(socket, address)) accept(socket, address);
+  };
   const servers: Server[] = [];
-  const tcp = createTcpServer(accept);
+  const tcp = createTcpServer(acceptSocket);
   servers.push(tcp);
   const mqttPort = await listen(tcp, config.mqtt.port, config.mqtt.host);
 
@@ -58,17 +90,28 @@ export async function openListeners(
   if (tls) {
     const secure = createTlsServer(
       { cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) },
-      accept,
+      acceptSocket,
     );
     servers.push(secure);
     tlsPort = await listen(secure, tls.port, config.mqtt.host);
   }
 
-  const wss = new WebSocketServer({ noServer: true });
+  // A frame may hold one whole packet at the limit plus its fixed header (at most 5 bytes).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limit + 5 });
   http.upgrade(WEBSOCKET_PATH, (req, socket, head) => {
     if (!accepting) return void socket.destroy();
+    const address = plainAddress(req.socket.remoteAddress);
+    if (!originAllowed(req, limits.wsOrigins)) {
+      onRefused('WS_ORIGIN', address);
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    if (!admit(socket, address)) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
-      accept(createWebSocketStream(ws), req);
+      ws.on('error', (err: Error & { code?: string }) => {
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') onRefused('WS_FRAME_TOO_LARGE', address);
+      });
+      accept(createWebSocketStream(ws), address, req);
     });
   });
 

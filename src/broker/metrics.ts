@@ -70,6 +70,35 @@ export function brokerMetrics(registry: Registry) {
       help: 'Publishes on acknowledgement topics whose retain flag the broker cleared (acks are events, never state)',
       registers: [registry],
     }),
+    banned: new Counter({
+      name: 'machi_broker_banned_total',
+      help: 'Logins refused (CONNACK 5, no password check) because a ban was in force, by scope (ip, user)',
+      labelNames: ['scope'],
+      registers: [registry],
+    }),
+    bans: new Counter({
+      name: 'machi_broker_bans_total',
+      help: 'Temporary login bans started after a failure budget was spent, by scope (ip, user)',
+      labelNames: ['scope'],
+      registers: [registry],
+    }),
+    refusedAtDoor: new Counter({
+      name: 'machi_broker_door_refused_total',
+      help: 'Connections closed at the door before MQTT: per-address cap, WebSocket Origin or frame size',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    queueDropped: new Counter({
+      name: 'machi_broker_queue_dropped_total',
+      help: 'QoS 1 messages not queued for a client whose session queue was full',
+      registers: [registry],
+    }),
+    produceFailed: new Counter({
+      name: 'machi_handoff_produce_failed_total',
+      help: 'Records Kafka refused for good (too large, invalid): not retried',
+      labelNames: ['error'],
+      registers: [registry],
+    }),
     disconnects: new Counter({
       name: 'machi_broker_disconnects_total',
       help: 'Clients the broker disconnected, by reason',

@@ -1,5 +1,10 @@
 // A micro-batching Kafka producer: `send` resolves only once Kafka (acks from all in-sync replicas)
 // has the record. One batch is in flight at a time, so per-key order holds across retries.
+// Batches are bounded by count and by bytes (below Kafka's message.max.bytes). An error Kafka will
+// repeat whatever the timing (MESSAGE_TOO_LARGE, INVALID_RECORD ...) is never retried as such: the
+// batch is split in halves and each sent again, down to the one record at fault, which fails with a
+// `KafkaRefusedError` (retriable false) while the others go through. A split may duplicate records
+// of partitions Kafka had already taken: at-least-once, as everywhere in the hand-off.
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from '../observability/logger.ts';
 import { retry } from '../runtime/retry.ts';
@@ -8,24 +13,63 @@ import { memoizedDefaultPartitioner } from './partitioner.ts';
 export interface BatchProducerOptions {
   batchSize: number;
   batchMs: number;
+  /** At most this many bytes (keys and values, plus a per-record allowance) per produce request. */
+  batchBytes?: number;
   /** How long a record may wait for Kafka (retrying) before its `send` rejects. */
   holdTimeoutMs: number;
   onBatch?: (size: number, seconds: number) => void;
   onRetry?: (err: unknown) => void;
+  /** A record Kafka refused for good, with the error's type. */
+  onRefused?: (type: string) => void;
 }
 
 /** Called once Kafka has the record, or with the error that kept it from Kafka. */
-export type SendCallback = (err?: KafkaUnavailableError) => void;
+export type SendCallback = (err?: KafkaUnavailableError | KafkaRefusedError) => void;
 
 interface Pending {
   topic: string;
   message: Message;
   done: SendCallback;
+  bytes: number;
+}
+
+/** Kafka's record overhead is under 30 bytes and a batch's about 70; counted generously. */
+const RECORD_OVERHEAD = 64;
+const sizeOf = (m: Message) =>
+  RECORD_OVERHEAD + byteLength(m.key) + byteLength(m.value as Buffer | string | null | undefined);
+const byteLength = (v: Buffer | string | null | undefined) =>
+  v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+
+/** Errors Kafka gives again for the same records, however often they are sent. */
+const PERMANENT = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TIMESTAMP',
+]);
+
+/** The Kafka protocol error type in an error or its causes, if one is permanent. */
+export function permanentErrorType(err: unknown): string | undefined {
+  for (let e = err as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (typeof e.type === 'string' && PERMANENT.has(e.type)) return e.type;
+    e = e.cause as typeof e;
+  }
+  return undefined;
 }
 
 export class KafkaUnavailableError extends Error {
   readonly code = 'MACHI_ERR_KAFKA_UNAVAILABLE';
   readonly retriable = true;
+}
+
+/** Kafka refused this record for good (`type`, e.g. MESSAGE_TOO_LARGE): sending it again is useless. */
+export class KafkaRefusedError extends Error {
+  readonly code = 'MACHI_ERR_KAFKA_REFUSED';
+  readonly retriable = false;
+  constructor(readonly type: string) {
+    super(`Kafka refused the record: ${type}`);
+  }
 }
 
 export class BatchProducer {
@@ -35,6 +79,8 @@ export class BatchProducer {
   private flushing: Promise<void> | undefined;
   private closed = false;
   private inflightCount = 0;
+  private queuedBytes = 0;
+  private readonly maxBytes: number;
 
   constructor(
     kafka: Kafka,
@@ -45,6 +91,7 @@ export class BatchProducer {
       allowAutoTopicCreation: false,
       createPartitioner: memoizedDefaultPartitioner,
     });
+    this.maxBytes = opts.batchBytes ?? Number.POSITIVE_INFINITY;
   }
 
   /** Records accepted by `send` and not yet acknowledged by Kafka. */
@@ -73,8 +120,10 @@ export class BatchProducer {
       return;
     }
     this.inflightCount++;
-    this.queue.push({ topic, message, done });
-    if (this.queue.length >= this.opts.batchSize) this.kick();
+    const bytes = sizeOf(message);
+    this.queue.push({ topic, message, done, bytes });
+    this.queuedBytes += bytes;
+    if (this.queue.length >= this.opts.batchSize || this.queuedBytes >= this.maxBytes) this.kick();
     else this.timer ??= setTimeout(() => this.kick(), this.opts.batchMs);
   }
 
@@ -89,13 +138,24 @@ export class BatchProducer {
 
   /** Sends batches back to back until the queue is empty. */
   private async flushLoop(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.opts.batchSize);
-      await this.sendBatch(batch);
-    }
+    while (this.queue.length > 0) await this.sendBatch(this.takeBatch());
   }
 
-  private async sendBatch(batch: Pending[]): Promise<void> {
+  /** The oldest records, at most batchSize of them and (but at least one) at most batchBytes. */
+  private takeBatch(): Pending[] {
+    let n = 0;
+    let bytes = 0;
+    while (n < this.queue.length && n < this.opts.batchSize) {
+      const next = (this.queue[n] as Pending).bytes;
+      if (n > 0 && bytes + next > this.maxBytes) break;
+      bytes += next;
+      n++;
+    }
+    this.queuedBytes -= bytes;
+    return this.queue.splice(0, n);
+  }
+
+  private async sendBatch(batch: Pending[], deadline = Date.now() + this.opts.holdTimeoutMs): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const p of batch) {
       const messages = byTopic.get(p.topic);
@@ -104,13 +164,12 @@ export class BatchProducer {
     }
     const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     const started = process.hrtime.bigint();
-    const deadline = Date.now() + this.opts.holdTimeoutMs;
     try {
       await retry(() => this.producer.sendBatch({ acks: -1, topicMessages }), {
         initialMs: 100,
         maxMs: 2000,
         jitter: 0.2,
-        retriable: () => Date.now() < deadline && !this.closed,
+        retriable: (err) => permanentErrorType(err) === undefined && Date.now() < deadline && !this.closed,
         onRetry: (err, attempt) => {
           this.opts.onRetry?.(err);
           this.log.warn(
@@ -120,9 +179,25 @@ export class BatchProducer {
         },
       });
     } catch (err) {
-      const error = new KafkaUnavailableError(
-        `Kafka did not acknowledge within ${this.opts.holdTimeoutMs} ms: ${(err as Error).message}`,
-      );
+      const type = permanentErrorType(err);
+      if (type !== undefined && batch.length > 1) {
+        // Halves, in order (per-key order holds): the records at fault end up alone.
+        this.log.warn({ type, records: batch.length }, 'kafka refused a batch: splitting it');
+        const half = Math.ceil(batch.length / 2);
+        await this.sendBatch(batch.slice(0, half), deadline);
+        await this.sendBatch(batch.slice(half), deadline);
+        return;
+      }
+      const error =
+        type !== undefined
+          ? new KafkaRefusedError(type)
+          : new KafkaUnavailableError(
+              `Kafka did not acknowledge within ${this.opts.holdTimeoutMs} ms: ${(err as Error).message}`,
+            );
+      if (type !== undefined) {
+        this.opts.onRefused?.(type);
+        this.log.warn({ type, topic: batch[0]?.topic, bytes: batch[0]?.bytes }, 'kafka refused a record');
+      }
       this.inflightCount -= batch.length;
       for (const p of batch) p.done(error);
       return;

@@ -60,7 +60,7 @@ export const EnvSchema = z.object({
   MACHI_MQTT_BAN_USER_FAILURES: positiveInt.default(10),
   MACHI_MQTT_BAN_WINDOW_S: positiveInt.default(60),
   MACHI_MQTT_BAN_S: positiveInt.default(600),
-  MACHI_MQTT_MAX_CONNECTIONS_PER_IP: positiveInt.default(1000),
+  MACHI_MQTT_MAX_CONNECTIONS_PER_IP: positiveInt.default(2000),
   MACHI_MQTT_CONNECT_RATE: positiveInt.default(500),
   MACHI_MQTT_CONNECT_BURST: positiveInt.default(2000),
   MACHI_MQTT_CONNECT_TIMEOUT_S: positiveInt.default(10),

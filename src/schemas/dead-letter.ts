@@ -9,8 +9,11 @@ export const DeadLetter = z.object({
   detail: z.string(),
   /** Which stage refused it. */
   stage: z.enum(['broker', 'worker', 'alerts', 'forecast']),
-  /** The original bytes, base64, exactly as received. */
+  /** The original bytes, base64, exactly as received (the broker keeps the first 1 KiB only). */
   payloadBase64: z.string(),
+  /** The whole payload's length and SHA-256 (hex), when `payloadBase64` may hold only its start. */
+  payloadBytes: z.number().int().nonnegative().optional(),
+  payloadSha256: z.string().optional(),
   brokerTime: Timestamp,
   mqttTopic: z.string().optional(),
   clientId: z.string().optional(),

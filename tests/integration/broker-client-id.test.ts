@@ -1,5 +1,8 @@
-// A client id belongs to the principal that first used it: another device reusing it is refused
-// (CONNACK 2), so it can neither kick the owner off nor receive the owner's queued config.
+// Client ids are bound to identities: a device's client id is its own id or starts with it (or a
+// tool prefix and then it), so no one else can take it, whoever connects first and however many
+// other ids were seen; another device reusing it is refused (CONNACK 2), so it can neither kick the
+// owner off nor receive the owner's queued config. Persistent sessions are refused for signs, the
+// office and anonymous clients, and a session's queue is capped.
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoSecret } from '../../src/registry/secrets.ts';
@@ -7,9 +10,13 @@ import { topics } from '../../src/schemas/topics.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
 import { uniqueName } from './helpers.ts';
 
+const QUEUE_CAP = 20;
 let h: BrokerHarness;
 beforeAll(async () => {
-  h = await startBroker();
+  h = await startBroker({
+    MACHI_MQTT_QUEUE_PER_CLIENT: String(QUEUE_CAP),
+    MACHI_ALLOW_ANONYMOUS_PUBLIC: 'true',
+  });
 });
 afterAll(async () => {
   await h?.stop();
@@ -26,7 +33,7 @@ const login = (id: string, clientId: string, clean = true) =>
 const connackCode = (err: unknown) => (err as { code?: number }).code;
 
 it("refuses another device taking over a live connection's client id, and keeps the owner connected", async () => {
-  const clientId = uniqueName('live');
+  const clientId = uniqueName('fs-takeo-001-live');
   const owner = await login('fs-takeo-001', clientId);
   let kicked = false;
   owner.on('close', () => {
@@ -39,8 +46,64 @@ it("refuses another device taking over a live connection's client id, and keeps 
   await owner.endAsync();
 });
 
+it("refuses a device claiming another device's own id first, so the owner is never locked out", async () => {
+  // Before: the first to use an id owned it, so fs-takeo-004 could take `fs-takeo-002` and the
+  // real fs-takeo-002 got CONNACK 2 from then on.
+  await expect(login('fs-takeo-004', 'fs-takeo-002')).rejects.toSatisfy((e) => connackCode(e) === 2);
+  await expect(login('fs-takeo-004', 'drill-fs-takeo-002@x')).rejects.toSatisfy((e) => connackCode(e) === 2);
+  const owner = await login('fs-takeo-002', 'fs-takeo-002');
+  expect(owner.connected).toBe(true);
+  await owner.endAsync();
+  for (const id of ['fs-takeo-002-a', 'drill-fs-takeo-002@ex1', 'sim-fs-takeo-002']) {
+    const c = await login('fs-takeo-002', id);
+    expect(c.connected).toBe(true);
+    await c.endAsync();
+  }
+  // An id naming no device of its own is refused to a device: it could be anyone's.
+  await expect(login('fs-takeo-002', uniqueName('free'))).rejects.toSatisfy((e) => connackCode(e) === 2);
+});
+
+it("refuses other roles using a device's client id: a device's ids are never first come, first served", async () => {
+  const roles = h.config.mqtt.roles;
+  const asOffice = (clientId: string) =>
+    mqtt.connectAsync(h.mqttUrl, {
+      username: 'office',
+      password: roles.office,
+      clientId,
+      reconnectPeriod: 0,
+    });
+  await expect(asOffice('fs-takeo-003')).rejects.toSatisfy((e) => connackCode(e) === 2);
+  await expect(
+    mqtt.connectAsync(h.mqttUrl, { clientId: 'fs-takeo-003-x', reconnectPeriod: 0 }),
+  ).rejects.toSatisfy((e) => connackCode(e) === 2);
+  const device = await login('fs-takeo-003', 'fs-takeo-003');
+  await device.endAsync();
+});
+
+it('refuses persistent sessions for signs, the office and anonymous clients (CONNACK 2)', async () => {
+  const roles = h.config.mqtt.roles;
+  const persistent = (username: string | undefined, password: string | undefined) =>
+    mqtt.connectAsync(h.mqttUrl, {
+      username,
+      password,
+      clientId: uniqueName('persist'),
+      clean: false,
+      reconnectPeriod: 0,
+    });
+  await expect(persistent('signage/city-hall', roles.signage)).rejects.toSatisfy((e) => connackCode(e) === 2);
+  await expect(persistent('office', roles.office)).rejects.toSatisfy((e) => connackCode(e) === 2);
+  await expect(persistent(undefined, undefined)).rejects.toSatisfy((e) => connackCode(e) === 2);
+  // Clean sessions of the same roles are fine.
+  const sign = await mqtt.connectAsync(h.mqttUrl, {
+    username: 'signage/city-hall',
+    password: roles.signage,
+    reconnectPeriod: 0,
+  });
+  await sign.endAsync();
+});
+
 it("keeps a device's queued config for that device: another device cannot resume its session", async () => {
-  const clientId = uniqueName('sess');
+  const clientId = uniqueName('fs-takeo-001-sess');
   const config = topics.deviceConfig('flood', 'fs-takeo-001');
   const owner = await login('fs-takeo-001', clientId, false);
   await owner.subscribeAsync(config, { qos: 1 });
@@ -61,5 +124,32 @@ it("keeps a device's queued config for that device: another device cannot resume
   });
   const received = new Promise<string>((resolve) => back.on('message', (_t, p) => resolve(p.toString())));
   expect(await received).toBe('config-for-001');
+  await back.endAsync();
+});
+
+it('caps the queue of an abandoned persistent session', async () => {
+  const clientId = uniqueName('fs-takeo-005-gone');
+  const config = topics.deviceConfig('flood', 'fs-takeo-005');
+  const owner = await login('fs-takeo-005', clientId, false);
+  await owner.subscribeAsync(config, { qos: 1 });
+  await owner.endAsync();
+  const service = await h.connect('machi-service', h.config.mqtt.roles.service);
+  for (let i = 0; i < QUEUE_CAP * 5; i++) await service.publishAsync(config, `c${i}`, { qos: 1 });
+
+  const got: string[] = [];
+  const back = mqtt.connect(h.mqttUrl, {
+    username: 'fs-takeo-005',
+    password: demoSecret('fs-takeo-005'),
+    clientId,
+    clean: false,
+    reconnectPeriod: 0,
+  });
+  back.on('message', (_t, p) => got.push(p.toString()));
+  await new Promise((r) => setTimeout(r, 1500));
+  // Before: all 100 were queued (and kept for ever had the device never come back).
+  expect(got.length).toBe(QUEUE_CAP);
+  expect(got[0]).toBe('c0');
+  const dropped = await h.running.runtime.metrics.getSingleMetricAsString('machi_broker_queue_dropped_total');
+  expect(dropped).toMatch(/machi_broker_queue_dropped_total \d+/);
   await back.endAsync();
 });

@@ -56,6 +56,11 @@ export async function startBroker(
   const deviceClients = new Map<string, MqttClient>();
   const registry = broker.registry;
   const connect = async (username?: string, password?: string, opts: IClientOptions = {}) => {
+    // A device's client id must start with its id (the broker binds client ids to identities).
+    const clientId =
+      username !== undefined && registry.devices.has(username)
+        ? `${username}-${Math.random().toString(16).slice(2, 10)}`
+        : undefined;
     const client = await mqtt.connectAsync(
       opts.protocol === 'ws' ? `ws://127.0.0.1:${httpPort}/mqtt` : mqttUrl,
       {
@@ -63,6 +68,7 @@ export async function startBroker(
         password,
         reconnectPeriod: 0,
         connectTimeout: 5000,
+        ...(clientId ? { clientId } : {}),
         ...opts,
       },
     );

@@ -45,6 +45,7 @@ it('serves MQTT over TLS and validates QoS 0 readings the same way', { timeout: 
   const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${h.broker.ports.tls}`, {
     username: 'fs-takeo-001',
     password: demoSecret('fs-takeo-001'),
+    clientId: 'fs-takeo-001-tls',
     rejectUnauthorized: false,
     reconnectPeriod: 0,
   });

@@ -1,10 +1,12 @@
 // The real broker against real Kafka: authentication, ACL, every adapter, every reject reason,
 // foreign clients (mosquitto) over TCP and mqtt.js over WebSocket.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapterFor } from '../../src/adapters/index.ts';
+import { DEAD_LETTER_KEPT_BYTES } from '../../src/broker/dead-letter.ts';
 import { demoSecret } from '../../src/registry/secrets.ts';
 import { DeadLetter } from '../../src/schemas/dead-letter.ts';
 import { type CanonicalReading, ReadingRecord } from '../../src/schemas/readings.ts';
@@ -247,7 +249,11 @@ describe('rejects: every reason is dead-lettered and the broker keeps serving', 
     await client.publishAsync(topic, payload, { qos: 1 });
     const letter = await findDeadLetter(reason, client.options.clientId ?? '');
     expect(letter).toMatchObject({ stage: 'broker', mqttTopic: topic });
-    expect(Buffer.from(letter.payloadBase64, 'base64')).toEqual(Buffer.from(payload));
+    // What a reader needs: the first KiB, the length and the SHA-256 of the whole payload.
+    const sent = Buffer.from(payload);
+    expect(Buffer.from(letter.payloadBase64, 'base64')).toEqual(sent.subarray(0, DEAD_LETTER_KEPT_BYTES));
+    expect(letter.payloadBytes).toBe(sent.length);
+    expect(letter.payloadSha256).toBe(createHash('sha256').update(sent).digest('hex'));
     // The sender stays connected, and another device is served as usual.
     expect(client.connected).toBe(true);
     const seq = 900_000 + Math.floor(Math.random() * 90_000);
@@ -282,6 +288,8 @@ describe('foreign clients and WebSocket', () => {
       port,
       '-u',
       'fs-takeo-010',
+      '-i',
+      'fs-takeo-010-mosquitto',
       '-P',
       demoSecret('fs-takeo-010'),
       '-q',
@@ -341,7 +349,7 @@ describe('foreign clients and WebSocket', () => {
 
   it('flags data from drill clients as drill', async () => {
     const seq = 6161;
-    const client = await h.device('fs-takeo-007', { clientId: 'drill-replay-1' });
+    const client = await h.device('fs-takeo-007', { clientId: 'drill-fs-takeo-007@replay-1' });
     await client.publishAsync(
       topics.floodReading('fs-takeo-007'),
       JSON.stringify({ time: now(), seq, wet: true }),

@@ -93,6 +93,7 @@ it('exits 0 within 15 s of SIGTERM with a device and mosquitto_sub connected', {
   device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
     username: 'fs-takeo-001',
     password: demoSecret('fs-takeo-001'),
+    clientId: 'fs-takeo-001-stop',
     reconnectPeriod: 0,
   });
   await eventually(async () => {
