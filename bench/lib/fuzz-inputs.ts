@@ -848,6 +848,8 @@ export function* fuzzInputs(opts: FuzzOptions): Generator<FuzzInput & { clientId
   for (let index = 0; ; index++) {
     const [family, , make] = weighted(ctx.rng.next() * total);
     const clientId = fuzzClientId(opts.clientPrefix, index);
-    yield { index, clientId, ...make(ctx, family, clientId) };
+    const made = make(ctx, family, clientId);
+    // The fuzzer's own logins use client ids that name the device (the broker binds them).
+    yield { index, clientId: made.login ? `${made.login}-${clientId}` : clientId, ...made };
   }
 }

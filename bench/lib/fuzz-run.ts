@@ -1,12 +1,17 @@
-// The fuzz run: machi's broker in its own process on the shared Kafka, a steady valid QoS 1 stream
-// from a few devices, and bad input from the generator over raw TCP sockets at the same time. Then
-// Kafka is read back and every input is checked against what it expected. Used by `npm run fuzz`
+// The fuzz run: `machi all` (broker, worker, alerts, forecast, web) in its own process on the
+// shared Kafka and InfluxDB, a steady valid QoS 1 stream from a few devices, bad MQTT input from the
+// generator over raw TCP sockets, and, at the same time, the service families (bench/lib/
+// fuzz-services.ts): garbage acknowledgements as the office, garbage records straight onto every
+// topic a service consumes, bad requests at every HTTP route. Then Kafka and the process's log are
+// read back and every input is checked against what it expected; a probe checks that valid input
+// still has its effect (a point, an alert, an acknowledgement); the process must be alive and
+// ready, and, restarted, must replay the garbage and come up again. Used by `npm run fuzz`
 // (bench/fuzz.ts) and, at a small scale, by tests/integration/fuzz.test.ts.
-import type { ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Rng } from '../../simulators/prng.ts';
+import { DEAD_LETTER_KEPT_BYTES } from '../../src/schemas/dead-letter.ts';
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
@@ -14,10 +19,31 @@ import type { Device } from '../../src/registry/schema.ts';
 import { demoSecret } from '../../src/registry/secrets.ts';
 import { DeadLetter } from '../../src/schemas/dead-letter.ts';
 import { ReadingRecord } from '../../src/schemas/readings.ts';
-import type { DeviceMessage } from '../../src/schemas/topics.ts';
+import { type DeviceMessage, topics as mqttTopicNames } from '../../src/schemas/topics.ts';
 import { deviceTopic, encode, type FuzzInput, fuzzInputs, validReading } from './fuzz-inputs.ts';
+import {
+  httpSite,
+  LogWatch,
+  liveness,
+  type MachiAll,
+  skippedKey,
+  startMachiAll,
+  waitForStatus,
+  within,
+} from './fuzz-machi.ts';
 import { connectPacket, type RawReplies, readReplies } from './fuzz-packets.ts';
-import { sleep, startMachi, stopChild, waitForPort } from './processes.ts';
+import { chooseProbe, type ProbeReport, runProbe } from './fuzz-probe.ts';
+import {
+  checkServices,
+  consumedTopic,
+  fuzzServices,
+  pendingEffects,
+  type ServiceChecks,
+  serviceSenders,
+  watchKafka,
+} from './fuzz-service-run.ts';
+import { serviceInputs } from './fuzz-services.ts';
+import { sleep, stopChild, waitForPort } from './processes.ts';
 
 export interface FuzzRunOptions {
   count: number;
@@ -30,6 +56,12 @@ export interface FuzzRunOptions {
   lanes?: number;
   /** Milliseconds between two readings of one valid-stream device. */
   validIntervalMs?: number;
+  /** Service inputs (acks, Kafka records, HTTP requests), sent beside the MQTT ones; default 40 % of count. */
+  serviceCount?: number;
+  /** Concurrent service lanes. */
+  serviceLanes?: number;
+  /** Restart `machi all` at the end, so the alert service replays the garbage at start-up (default). */
+  restart?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -53,6 +85,24 @@ export interface FuzzReport {
   deadLetters: { records: number; byReason: Record<string, number>; brokerCounted: number };
   valid: { sent: number; acked: number; inKafka: number; missing: number; duplicates: number };
   fuzzAcceptedAsValid: { acked: number; inKafka: number };
+  /** The service families: inputs by outcome, dead letters of the worker and alert service, HTTP statuses. */
+  services: ServiceChecks & {
+    sent: number;
+    retainCleared: { sent: number; brokerCounted: number; retainedAfter: number };
+    probe?: ProbeReport;
+    restart?: { stopExit: string; readyAfterMs?: number; replaySkipped: number; replayExpected: number };
+    /** Error lines of machi's log, by message. */
+    logErrors: Record<string, number>;
+    logSamples: string[];
+  };
+  /** `machi all` at the end of the run (and after its restart). */
+  process: {
+    alive: boolean;
+    exit?: string;
+    healthz: number;
+    readyz: number;
+    checks: Record<string, boolean>;
+  };
   broker: {
     alive: boolean;
     healthz: number;
@@ -68,48 +118,96 @@ const VIOLATIONS_KEPT = 50;
 
 export async function runFuzz(opts: FuzzRunOptions): Promise<FuzzReport> {
   const say = opts.progress ?? (() => {});
-  const config = loadConfig({
-    ...process.env,
+  const env = {
     KAFKA_TOPIC_PREFIX: opts.topicPrefix,
     MQTT_PORT: String(opts.mqttPort),
     HTTP_PORT: String(opts.httpPort),
-  });
-  const registry = [...loadRegistry(config.devicesDir).devices.values()];
+    // A worker group of its own; an alert within a second of wetness (for the probe); no
+    // scheduled forecast (it runs once at start); no webhook receivers.
+    MACHI_WORKER_GROUP: `${opts.topicPrefix}-writer`,
+    MACHI_ALERT_DEBOUNCE_S: '1',
+    MACHI_FORECAST_CRON: '0 0 1 1 *',
+    MACHI_WEBHOOK_URLS: '',
+    // Bad logins are part of the input: no login bans, so every input gets its own answer.
+    MACHI_MQTT_BAN_IP_FAILURES: '1000000',
+    MACHI_MQTT_BAN_USER_FAILURES: '1000000',
+  };
+  const config = loadConfig({ ...process.env, ...env });
+  const registryFull = loadRegistry(config.devicesDir);
+  const registry = [...registryFull.devices.values()];
   const validDevices = pickValidDevices(registry);
-  const fuzzDevices = registry.filter((d) => !validDevices.includes(d));
+  const probe = chooseProbe(registry, validDevices, config.alerts.rules.radiusM);
+  const fuzzDevices = registry.filter((d) => !validDevices.includes(d) && !probe.reserved.has(d.id));
   const violations: string[] = [];
   const violate = (what: string) => violations.push(what);
+  const topics = kafkaTopics(opts.topicPrefix);
+  const kafka = new Kafka({
+    clientId: `${opts.topicPrefix}-check`,
+    brokers: config.kafka.brokers,
+    logLevel: logLevel.NOTHING,
+  });
 
-  let exit: string | undefined;
-  const broker: ChildProcess = startMachi(['broker'], {
-    KAFKA_TOPIC_PREFIX: opts.topicPrefix,
-    MQTT_PORT: String(opts.mqttPort),
-    HTTP_PORT: String(opts.httpPort),
-    MACHI_LOG_LEVEL: 'error',
-  });
-  broker.once('exit', (code, signal) => {
-    exit = `exited with ${signal ?? code}`;
-  });
+  const logs = new LogWatch();
+  let machi: MachiAll = startMachiAll(env, logs);
+  /** Clients to close however the run ends (each at most once). */
+  const closers: Array<() => Promise<unknown>> = [];
+  const once = (close: () => Promise<unknown>) => {
+    let closed: Promise<unknown> | undefined;
+    const run = () => {
+      closed ??= close().catch(() => {});
+      return closed;
+    };
+    closers.push(run);
+    return run;
+  };
   try {
     await waitForPort(opts.mqttPort, 60_000);
+    if (!(await waitForStatus(`http://127.0.0.1:${opts.httpPort}/readyz`, 200, 180_000)))
+      throw new Error(`machi all did not become ready (${machi.exit() ?? 'still running'})`);
+    const watch = await watchKafka(kafka, topics, `${opts.topicPrefix}-svc-${Date.now().toString(36)}`);
+    const stopWatch = once(() => watch.stop());
+    const senders = await serviceSenders({
+      mqttPort: opts.mqttPort,
+      httpPort: opts.httpPort,
+      officePassword: config.mqtt.roles.office,
+      kafka,
+      topics,
+      clientId: `fzo${opts.seed % 1000}`,
+    });
+    const closeSenders = once(() => senders.close());
     const stream = validStream(config, validDevices, opts);
-    await stream.ready;
-    say(`valid stream: ${validDevices.length} devices; fuzzing with seed ${opts.seed}`);
-
-    const observed = await fuzz(
-      opts,
-      fuzzDevices,
-      registry,
-      config.mqtt.maxPayloadBytes,
-      stream.clientIds,
-      say,
+    const stopStream = once(() => stream.stop());
+    await within(stream.ready, 120_000, "the valid stream's logins");
+    say(
+      `valid stream: ${validDevices.length} devices; probe area ${probe.area}; fuzzing with seed ${opts.seed}`,
     );
+
+    const deadline = Date.now() + opts.seconds * 1000;
+    const serviceCount = opts.serviceCount ?? Math.round(opts.count * 0.4);
+    const [observed, serviceObserved] = await Promise.all([
+      fuzz(opts, fuzzDevices, registry, config.mqtt.maxPayloadBytes, stream.clientIds, say),
+      fuzzServices({
+        inputs: serviceInputs({
+          seed: opts.seed,
+          now: Date.now(),
+          areas: [...registryFull.areas.keys()],
+          floodSensors: fuzzDevices.filter((d) => d.kind === 'flood-sensor').map((d) => d.id),
+          peopleCounters: fuzzDevices.filter((d) => d.kind === 'people-counter').map((d) => d.id),
+          site: httpSite(config, registryFull),
+        }),
+        count: serviceCount,
+        deadline,
+        lanes: opts.serviceLanes ?? 3,
+        senders,
+        say,
+      }),
+    ]);
     // The valid stream must still be served after the last bad input.
     const ackedAtEnd = stream.acked.size;
     await sleep(2000);
     if (stream.acked.size === ackedAtEnd) violate('the valid stream got no PUBACK after the fuzzing ended');
     say('stopping the valid stream');
-    await stream.stop();
+    await stopStream();
     if (stream.drops() > 0) violate(`valid-stream connections were dropped ${stream.drops()} times`);
 
     const healthz = await fetch(`http://127.0.0.1:${opts.httpPort}/healthz`).then(
@@ -117,25 +215,31 @@ export async function runFuzz(opts: FuzzRunOptions): Promise<FuzzReport> {
       () => 0,
     );
     const counts = await brokerCounts(opts.httpPort);
-    const alive = exit === undefined && healthz === 200;
-    if (!alive) violate(`broker not alive after fuzzing: ${exit ?? `healthz ${healthz}`}`);
+    const alive = machi.exit() === undefined && healthz === 200;
+    if (!alive) violate(`machi all not alive after fuzzing: ${machi.exit() ?? `healthz ${healthz}`}`);
 
     say('reading Kafka back');
     await sleep(1000); // NOT_AUTHORIZED dead letters are produced after the disconnect
-    const topics = kafkaTopics(opts.topicPrefix);
-    const kafka = new Kafka({
-      clientId: `${opts.topicPrefix}-check`,
-      brokers: config.kafka.brokers,
-      logLevel: logLevel.ERROR,
-    });
+    // The service families' own records on the reading topics are not readings from the broker.
+    const produced = new Set(
+      serviceObserved.flatMap((o) =>
+        o.input.channel === 'kafka' && o.offset !== undefined
+          ? [`${consumedTopic(topics, o.input.topic)}:${o.partition}@${o.offset}`]
+          : [],
+      ),
+    );
     const records = await readAll(
       kafka,
       [...Object.values(topics.readings), topics.deadLetter],
       opts.topicPrefix,
     );
-    const letters = (records.get(topics.deadLetter) ?? []).map((r) => DeadLetter.parse(JSON.parse(r)));
+    const letters = (records.get(topics.deadLetter) ?? [])
+      .map((r) => DeadLetter.parse(JSON.parse(r.value)))
+      .filter((l) => l.stage === 'broker');
     const readings = Object.values(topics.readings).flatMap((t) =>
-      (records.get(t) ?? []).map((r) => ReadingRecord.parse(JSON.parse(r)).reading),
+      (records.get(t) ?? [])
+        .filter((r) => !produced.has(`${t}:${r.partition}@${r.offset}`))
+        .map((r) => ReadingRecord.parse(JSON.parse(r.value)).reading),
     );
 
     // Valid stream: every acknowledged reading is in Kafka.
@@ -160,6 +264,85 @@ export async function runFuzz(opts: FuzzRunOptions): Promise<FuzzReport> {
         `${tooLarge} packets above the wire limit, the broker counted ${counts.disconnects.PACKET_TOO_LARGE ?? 0}`,
       );
 
+    // The service families: wait for every expected effect (bounded), then check each input.
+    say('waiting for the services to refuse the service inputs');
+    const context = { watch, logs, pid: machi.pid, topics };
+    const waitUntil = Date.now() + 90_000;
+    while (pendingEffects(serviceObserved, context) > 0 && Date.now() < waitUntil) await sleep(1000);
+    const services = checkServices(serviceObserved, context, violate);
+    const retainedAfter = await retainedAcks(senders.office).catch((err: Error) => {
+      violate(`checking for retained acknowledgements: ${err.message}`);
+      return -1;
+    });
+    if (counts.retainCleared !== services.retained)
+      violate(
+        `${services.retained} retained acknowledgements sent, the broker cleared ${counts.retainCleared}`,
+      );
+    if (retainedAfter > 0) violate(`${retainedAfter} acknowledgements are retained on the broker`);
+
+    say('probing: valid input after the garbage');
+    const probeReport = await runProbe({
+      config,
+      mqttPort: opts.mqttPort,
+      httpPort: opts.httpPort,
+      probe,
+      watch,
+      logs,
+      office: senders.office,
+      seed: opts.seed,
+      violate,
+      say,
+    }).catch((err: Error) => {
+      violate(`probe: ${err.message}`);
+      return undefined;
+    });
+    await closeSenders();
+
+    let state = await liveness(opts.httpPort);
+    const ready = (l: typeof state) =>
+      l.healthz === 200 && l.readyz === 200 && Object.values(l.checks).every(Boolean);
+    if (!ready(state) || machi.exit())
+      violate(
+        `machi all after the fuzzing: ${machi.exit() ?? `healthz ${state.healthz}, readyz ${state.readyz} ${JSON.stringify(state.checks)}`}`,
+      );
+
+    // Restarted, the alert service replays every garbage record on its topics: skipped, and up again.
+    let restart: FuzzReport['services']['restart'];
+    if (opts.restart !== false) {
+      say('restarting machi all: the alert service replays the garbage');
+      const stopped = Date.now();
+      await stopChild(machi.child, 'SIGTERM', 30_000);
+      const stopExit = machi.exit() ?? 'still running';
+      machi = startMachiAll(env, logs);
+      const up = await waitForStatus(`http://127.0.0.1:${opts.httpPort}/readyz`, 200, 180_000);
+      const replayed = serviceObserved.flatMap((o) =>
+        o.input.channel === 'kafka' && o.input.expect.alertsReplay && o.offset !== undefined
+          ? [skippedKey(machi.pid, consumedTopic(topics, o.input.topic), o.partition ?? -1, o.offset)]
+          : [],
+      );
+      const skipped = () => replayed.filter((k) => logs.skipped.has(k)).length;
+      const replayUntil = Date.now() + 30_000;
+      while (up && skipped() < replayed.length && Date.now() < replayUntil) await sleep(500);
+      restart = {
+        stopExit,
+        readyAfterMs: up ? Date.now() - stopped : undefined,
+        replaySkipped: skipped(),
+        replayExpected: replayed.length,
+      };
+      if (!up) violate(`machi all did not become ready after a restart (${machi.exit() ?? 'running'})`);
+      for (const k of replayed.filter((key) => !logs.skipped.has(key)).slice(0, 10))
+        violate(`restart: the alert service did not skip garbage record ${k.split(' ')[1]} in its replay`);
+      await sleep(3000);
+      state = await liveness(opts.httpPort);
+      if (!ready(state) || machi.exit())
+        violate(
+          `machi all after the restart: ${machi.exit() ?? `healthz ${state.healthz}, readyz ${state.readyz}`}`,
+        );
+    }
+    await stopWatch();
+    for (const line of logs.escaped.slice(0, 10))
+      violate(`machi logged an error that escaped a handler: ${line}`);
+
     const byReason: Record<string, number> = {};
     for (const l of letters) byReason[l.reason] = (byReason[l.reason] ?? 0) + 1;
     const families: Record<string, number> = {};
@@ -179,7 +362,23 @@ export async function runFuzz(opts: FuzzRunOptions): Promise<FuzzReport> {
         duplicates: stored.length - storedSet.size,
       },
       fuzzAcceptedAsValid: checked.acceptedAsValid,
-      broker: { alive, healthz, exit, disconnects: counts.disconnects, authFailures: counts.authFailures },
+      services: {
+        sent: serviceObserved.length,
+        ...services,
+        retainCleared: { sent: services.retained, brokerCounted: counts.retainCleared, retainedAfter },
+        probe: probeReport,
+        restart,
+        logErrors: Object.fromEntries(logs.errors),
+        logSamples: logs.samples,
+      },
+      process: { alive: machi.exit() === undefined, exit: machi.exit(), ...state },
+      broker: {
+        alive,
+        healthz,
+        exit: machi.exit(),
+        disconnects: counts.disconnects,
+        authFailures: counts.authFailures,
+      },
       violations: violations
         .slice(0, VIOLATIONS_KEPT)
         .concat(
@@ -187,8 +386,23 @@ export async function runFuzz(opts: FuzzRunOptions): Promise<FuzzReport> {
         ),
     };
   } finally {
-    await stopChild(broker);
+    for (const close of closers) await close();
+    await stopChild(machi.child, 'SIGTERM', 30_000);
   }
+}
+
+/** Acknowledgements a fresh subscriber gets as retained (the broker must keep none). */
+async function retainedAcks(office: MqttClient): Promise<number> {
+  let retained = 0;
+  const onMessage = (_t: string, _p: Buffer, packet: { retain: boolean }) => {
+    if (packet.retain) retained++;
+  };
+  office.on('message', onMessage);
+  await within(office.subscribeAsync(mqttTopicNames.alertAcks, { qos: 1 }), 15_000, 'subscribing to acks');
+  await sleep(1500);
+  await within(office.unsubscribeAsync(mqttTopicNames.alertAcks), 15_000, 'unsubscribing from acks');
+  office.off('message', onMessage);
+  return retained;
 }
 
 /** One device of each vendor and kind keeps publishing valid readings; the rest are fuzzed. */
@@ -203,7 +417,8 @@ function pickValidDevices(registry: Device[]): Device[] {
 
 function validStream(config: Config, devices: Device[], opts: FuzzRunOptions) {
   const clientPrefix = `fzv${opts.seed % 1000}-`;
-  const clientIds = devices.map((_, i) => `${clientPrefix}${i}`);
+  // A device's client id must name it (the broker binds client ids to identities).
+  const clientIds = devices.map((d) => `${clientPrefix}${d.id}`);
   const acked = new Set<string>();
   const outstanding: Promise<unknown>[] = [];
   const clients: MqttClient[] = [];
@@ -256,7 +471,7 @@ function validStream(config: Config, devices: Device[], opts: FuzzRunOptions) {
       running = false;
       await Promise.all(loops);
       await Promise.race([Promise.all(outstanding), sleep(30_000)]);
-      await Promise.all(clients.map((c) => c.endAsync()));
+      await Promise.all(clients.map((c) => within(c.endAsync(), 10_000, 'logout').catch(() => c.end(true))));
     },
   };
 }
@@ -455,7 +670,9 @@ function checkInputs(
           );
         else if (
           input.publish &&
-          !Buffer.from(letter.payloadBase64, 'base64').equals(input.publish.payload.subarray(0, 64 * 1024))
+          !Buffer.from(letter.payloadBase64, 'base64').equals(
+            input.publish.payload.subarray(0, DEAD_LETTER_KEPT_BYTES),
+          )
         )
           violate(`${tag(o)}: the dead letter does not hold the payload as sent`);
         break;
@@ -527,15 +744,23 @@ async function brokerCounts(httpPort: number) {
     return out;
   };
   const rejected = byReason('machi_broker_messages_rejected_total');
+  const retainCleared = Number(/^machi_broker_retain_cleared_total (\d+)/m.exec(text)?.[1] ?? 0);
   return {
     rejected: Object.values(rejected).reduce((a, b) => a + b, 0),
+    retainCleared,
     disconnects: byReason('machi_broker_disconnects_total'),
     authFailures: byReason('machi_broker_auth_failures_total'),
   };
 }
 
+interface Stored {
+  partition: number;
+  offset: string;
+  value: string;
+}
+
 /** Every record of `topics` up to the end offsets as of now, via a consumer group of its own. */
-async function readAll(kafka: Kafka, topics: string[], prefix: string): Promise<Map<string, string[]>> {
+async function readAll(kafka: Kafka, topics: string[], prefix: string): Promise<Map<string, Stored[]>> {
   const admin = kafka.admin();
   await admin.connect();
   const remaining = new Map<string, number>(); // topic:partition -> last offset still to read
@@ -545,7 +770,7 @@ async function readAll(kafka: Kafka, topics: string[], prefix: string): Promise<
     }
   }
   await admin.disconnect();
-  const out = new Map<string, string[]>(topics.map((t) => [t, []]));
+  const out = new Map<string, Stored[]>(topics.map((t) => [t, []]));
   if (remaining.size === 0) return out;
   const consumer = kafka.consumer({ groupId: `${prefix}-check-${Date.now().toString(36)}` });
   await consumer.connect();
@@ -556,7 +781,7 @@ async function readAll(kafka: Kafka, topics: string[], prefix: string): Promise<
   });
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
-      out.get(topic)?.push(String(message.value));
+      out.get(topic)?.push({ partition, offset: message.offset, value: String(message.value) });
       const key = `${topic}:${partition}`;
       if (Number(message.offset) >= (remaining.get(key) ?? Number.POSITIVE_INFINITY)) {
         remaining.delete(key);

@@ -14,12 +14,13 @@ import { ensureTopics, fetchReplayOffsets, STARTUP_RETRY } from '../bus/admin.ts
 import { createKafka } from '../bus/kafka.ts';
 import { OrderedKafkaWriter } from '../bus/ordered-writer.ts';
 import { kafkaTopics } from '../bus/topics.ts';
+import { webhookTargets } from '../config/webhooks.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { sameSecret } from '../registry/secrets.ts';
 import { type Component, connectService, type Runtime } from '../runtime/component.ts';
 import { retry } from '../runtime/retry.ts';
 import { AlertAck, AlertEvent } from '../schemas/alerts.ts';
-import type { DeadLetter } from '../schemas/dead-letter.ts';
+import { type DeadLetter, keptPayload } from '../schemas/dead-letter.ts';
 import { DeviceStatus } from '../schemas/health.ts';
 import { ReadingRecord } from '../schemas/readings.ts';
 import type { ReasonCode } from '../schemas/reasons.ts';
@@ -40,8 +41,6 @@ import { WebhookReceiver } from './webhooks.ts';
 const TRAIL_LOOKBACK_MS = 7 * 24 * 3_600_000;
 /** A replay that has not finished by then is logged and the service goes on with what it has. */
 const REPLAY_LIMIT_MS = 60_000;
-/** Dead letters keep this much of a refused payload: enough to read it, not enough to flood Kafka. */
-const DEAD_LETTER_KEEP_BYTES = 4096;
 
 export function alertsComponent(runtime: Runtime): Component {
   const { config } = runtime;
@@ -84,7 +83,7 @@ export function alertsComponent(runtime: Runtime): Component {
       reason,
       detail,
       stage: 'alerts',
-      payloadBase64: value.subarray(0, DEAD_LETTER_KEEP_BYTES).toString('base64'),
+      ...keptPayload(value),
       brokerTime: new Date().toISOString(),
       ...where,
     };
@@ -136,8 +135,16 @@ export function alertsComponent(runtime: Runtime): Component {
       deadLetter(payload, checked.reason, checked.detail, { mqttTopic: topic });
       return;
     }
+    const { alertId, areaId } = checked.ack;
+    const area = engineOf(alertId)?.areaOf(alertId);
+    if (area && area.id !== areaId) {
+      deadLetter(payload, 'TOPIC_INVALID', `alert ${alertId} is in ${area.id}, not ${areaId}`, {
+        mqttTopic: topic,
+      });
+      return;
+    }
     if (!acknowledge(checked.ack, 'mqtt'))
-      log.info({ alertId: checked.ack.alertId }, 'acknowledgement for no open, unacknowledged alert');
+      log.info({ alertId }, 'acknowledgement for no open, unacknowledged alert');
   }
 
   // The office acknowledges over HTTP too: POST /api/alerts/<id>/ack with HTTP Basic office credentials.
@@ -207,6 +214,11 @@ export function alertsComponent(runtime: Runtime): Component {
   function restore(): void {
     if (restored) return;
     restored = true;
+    // The replay moved each sensor only with its own readings: let time pass for all of them, muted
+    // like the replay (a hysteresis that ended with no reading since must not be announced as a
+    // new alert), so the comparison with the trail is between like and like.
+    engines.real.tick(Date.now());
+    engines.drill.tick(engines.drill.now());
     const events = [...registry.areas.keys()].flatMap((areaId) => [
       ...engines.real.reconcile(areaId, trail.openAlert(areaId, false)),
       ...engines.drill.reconcile(areaId, trail.openAlert(areaId, true)),
@@ -245,8 +257,8 @@ export function alertsComponent(runtime: Runtime): Component {
       // Outputs first: a new output's group starts at the end of the trail before any event is written.
       const influx = new InfluxWriter(config, log);
       outboxes.push(await output('influxdb-annotations', 'annotations', annotationOutput(influx)));
-      for (const url of config.alerts.webhooks.urls) {
-        const receiver = new WebhookReceiver(url, config.alerts.webhooks.secret, metrics.webhooks, log);
+      for (const target of webhookTargets(config.alerts.webhooks)) {
+        const receiver = new WebhookReceiver(target, metrics.webhooks, log);
         outboxes.push(
           await output(`webhook ${receiver.label}`, `webhook-${receiver.label.split('#')[1]}`, (r) =>
             receiver.deliver(r),
@@ -301,8 +313,8 @@ export function alertsComponent(runtime: Runtime): Component {
     },
     async stop() {
       for (const t of timers) clearInterval(t);
-      await consumer.disconnect();
-      for (const o of outboxes) await o.stop();
+      // Each consumer's leave takes seconds (kafkajs waits for its session): all at once.
+      await Promise.all([consumer.disconnect(), ...outboxes.map((o) => o.stop())]);
       await toKafka.close(5000);
       await producer.disconnect();
       await client?.endAsync(true);

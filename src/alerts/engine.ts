@@ -81,7 +81,11 @@ export class AlertEngine {
     const sensor = this.sensors.get(reading.deviceId) as SensorState;
     this.clock = Math.max(this.clock, at);
     const before = sensor.evidenceKey(this.rules);
-    sensor.observe(reading, receivedAt, this.rules, this.clock);
+    // The sensor's wet/dry spell starts at this reading's own time, not at the engine's clock: a
+    // start-up replay reads Kafka partition by partition, so the clock can already stand at the
+    // end of the history when a sensor's first readings come in.
+    if (!sensor.observe(reading, receivedAt, this.rules, at)) return ended;
+    sensor.advance(this.clock, this.rules);
     // Most readings (a dry sensor staying dry, a splash inside the debounce) change nothing the
     // area rules look at; skipping them keeps the engine ahead of a storm of readings.
     if (sensor.evidenceKey(this.rules) === before) return ended;

@@ -39,6 +39,8 @@ export class SensorState {
   private lastWet = false;
   private stagesSeen: number[] = [];
   private levelAt: number | undefined;
+  /** The rules' time of the latest reading taken. */
+  private lastAt: number | undefined;
 
   constructor(readonly device: FloodSensor) {}
 
@@ -46,8 +48,13 @@ export class SensorState {
    * `at` is the rules' clock for this reading (broker time, or a drill's own clock): debounce and
    * hysteresis run on it. The rise rate is measured between device times, where a clock that is
    * merely off cancels out and readings a gateway delivers in a burst keep their spacing.
+   * Returns false for a reading older than the latest one taken: a device's readings keep their
+   * order in Kafka, so it is one read again (a consumer that went back after a Kafka restart) and
+   * must not reopen a wet or dry spell that has moved on.
    */
-  observe(reading: FloodReading, receivedAt: string, rules: RuleSettings, at: number): void {
+  observe(reading: FloodReading, receivedAt: string, rules: RuleSettings, at: number): boolean {
+    if (this.lastAt !== undefined && at < this.lastAt) return false;
+    this.lastAt = at;
     const t = at;
     const deviceT = Date.parse(reading.time);
     this.silent = false;
@@ -80,6 +87,7 @@ export class SensorState {
     }
     this.lastWet = wet;
     this.advance(t, rules);
+    return true;
   }
 
   /** Applies debounce and hysteresis at time `t`. */

@@ -1,4 +1,5 @@
 // The dead-letter record: everything needed to see why input was refused and to replay it.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Timestamp } from './common.ts';
 import { REASON_CODES } from './reasons.ts';
@@ -21,3 +22,17 @@ export const DeadLetter = z.object({
   source: z.object({ topic: z.string(), partition: z.number().int(), offset: z.string() }).optional(),
 });
 export type DeadLetter = z.infer<typeof DeadLetter>;
+
+/** A dead letter keeps a payload's first KiB, its length and SHA-256: enough to read and match it,
+ * never enough for one refused record to outgrow Kafka's record limit or crowd out valid readings. */
+export const DEAD_LETTER_KEPT_BYTES = 1024;
+
+export function keptPayload(
+  payload: Buffer,
+): Pick<DeadLetter, 'payloadBase64' | 'payloadBytes' | 'payloadSha256'> {
+  return {
+    payloadBase64: payload.subarray(0, DEAD_LETTER_KEPT_BYTES).toString('base64'),
+    payloadBytes: payload.length,
+    payloadSha256: createHash('sha256').update(payload).digest('hex'),
+  };
+}

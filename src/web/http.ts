@@ -1,6 +1,15 @@
 // machi's HTTP server: a tiny router with Fastify-like plugins (a function that receives the app
 // and registers its routes) and WebSocket upgrade hooks, so MQTT over WebSocket shares the port.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// Whatever a client sends, it gets an answer with a reason (a JSON body with a MACHI_ERR_ code):
+// a target that is no URL path, a method no route takes, a request Node's parser refuses, a CONNECT
+// or an upgrade nobody handles. Nothing a request carries may throw out of here into the process.
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.ts';
 
@@ -20,12 +29,31 @@ export class HttpApp {
   private readonly upgrades = new Map<string, UpgradeHandler>();
 
   constructor(private readonly log: Logger) {
-    this.server = createServer((req, res) => void this.dispatch(req, res));
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      const handler = this.upgrades.get(path);
-      if (handler) handler(req, socket, head);
-      else socket.destroy();
+    // Node's own answers (a missing Host, an Expect it cannot meet) carry no reason: machi's do.
+    this.server = createServer({ requireHostHeader: false }, (req, res) => void this.dispatch(req, res));
+    this.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) =>
+      sendJson(res, 417, {
+        error: 'only "Expect: 100-continue" is supported',
+        code: 'MACHI_ERR_EXPECTATION_FAILED',
+      }),
+    );
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(req, socket, head),
+    );
+    // No route takes CONNECT; unanswered, Node would drop the connection without a word.
+    this.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => socket.destroy());
+      refuseSocket(socket, 405, 'CONNECT is not supported', 'MACHI_ERR_METHOD_NOT_ALLOWED');
+    });
+    // Requests Node's parser refuses (unknown method, broken framing, headers too large, timeouts).
+    this.server.on('clientError', (err: NodeJS.ErrnoException & { reason?: string }, socket: Duplex) => {
+      const response = (socket as { _httpMessage?: ServerResponse })._httpMessage;
+      if (err.code === 'ECONNRESET' || !socket.writable || response?.headersSent) socket.destroy();
+      else if (err.code === 'HPE_HEADER_OVERFLOW')
+        refuseSocket(socket, 431, 'request headers too large', 'MACHI_ERR_HEADERS_TOO_LARGE');
+      else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+        refuseSocket(socket, 408, 'request not received in time', 'MACHI_ERR_REQUEST_TIMEOUT');
+      else refuseSocket(socket, 400, `malformed request: ${err.reason ?? err.code}`, 'MACHI_ERR_BAD_REQUEST');
     });
   }
 
@@ -66,11 +94,23 @@ export class HttpApp {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = this.routes.find((r) => r.method === req.method && r.match(url.pathname));
+    const url = parseTarget(req.url);
+    if (!url)
+      return sendJson(res, 400, { error: 'request target is not a path', code: 'MACHI_ERR_BAD_REQUEST' });
+    if (req.headers.host === undefined && req.httpVersion === '1.1')
+      return sendJson(res, 400, {
+        error: 'an HTTP/1.1 request needs a Host header',
+        code: 'MACHI_ERR_BAD_REQUEST',
+      });
+    // HEAD is GET without the body (Node leaves the body out of a HEAD response).
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const route = this.routes.find((r) => r.method === method && r.match(url.pathname));
     if (!route) {
-      sendJson(res, 404, { error: 'not found', code: 'MACHI_ERR_NOT_FOUND' });
-      return;
+      const allowed = [...new Set(this.routes.filter((r) => r.match(url.pathname)).map((r) => r.method))];
+      if (allowed.length === 0)
+        return sendJson(res, 404, { error: 'not found', code: 'MACHI_ERR_NOT_FOUND' });
+      res.setHeader('allow', allowed.join(', '));
+      return sendJson(res, 405, { error: 'method not allowed', code: 'MACHI_ERR_METHOD_NOT_ALLOWED' });
     }
     try {
       await route.handler(req, res, url);
@@ -80,6 +120,42 @@ export class HttpApp {
       else res.end();
     }
   }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node takes its own error listener off an upgraded socket: a reset must not become uncaught.
+    socket.on('error', () => socket.destroy());
+    const url = parseTarget(req.url);
+    const handler = url && this.upgrades.get(url.pathname);
+    if (!url) refuseSocket(socket, 400, 'request target is not a path', 'MACHI_ERR_BAD_REQUEST');
+    else if (!handler) refuseSocket(socket, 404, 'no upgrade here', 'MACHI_ERR_NOT_FOUND');
+    else {
+      try {
+        handler(req, socket, head);
+      } catch (err) {
+        this.log.error({ err, path: url.pathname }, 'upgrade failed');
+        socket.destroy();
+      }
+    }
+  }
+}
+
+/** The request target as a URL; undefined when it is none (e.g. `//`, `//[`): a 400, never a throw. */
+function parseTarget(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A JSON refusal written straight to a socket Node no longer manages (upgrade, CONNECT, parse error). */
+function refuseSocket(socket: Duplex, status: number, error: string, code: string): void {
+  const body = JSON.stringify({ error, code });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\n` +
+      `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  socket.once('finish', () => socket.destroy());
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

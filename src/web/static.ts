@@ -18,12 +18,17 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-export async function sendFile(res: ServerResponse, file: string): Promise<void> {
+export async function sendFile(
+  res: ServerResponse,
+  file: string,
+  headers: Record<string, string> = {},
+): Promise<void> {
   const body = await readFile(file);
   res.writeHead(200, {
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
     'content-length': body.length,
     'cache-control': 'no-cache',
+    ...headers,
   });
   res.end(body);
 }
@@ -62,7 +67,7 @@ export function packageDir(name: string): string {
   return dirname(require.resolve(`${name}/package.json`));
 }
 
-/** Browser builds of the npm packages the pages use (mqtt.js, Leaflet, qrcode-generator) and their shared helpers. */
+/** Browser builds of the npm packages the pages use (mqtt.js, Leaflet, uPlot, qrcode-generator) and their shared helpers. */
 export function vendorPlugin(app: HttpApp): void {
   serveDirectory(app, '/assets/', fileURLToPath(new URL('./public', import.meta.url)));
   const mqtt = join(packageDir('mqtt'), 'dist', 'mqtt.min.js');
@@ -73,4 +78,5 @@ export function vendorPlugin(app: HttpApp): void {
   app.route('GET', '/vendor/qrcode.mjs', (_req, res) => sendFile(res, qrcode));
   serveDirectory(app, '/vendor/leaflet/images/', join(leaflet, 'images'));
   serveDirectory(app, '/vendor/leaflet/', leaflet);
+  serveDirectory(app, '/vendor/uplot/', join(packageDir('uplot'), 'dist'));
 }

@@ -10,7 +10,7 @@ import { kafkaTopics } from '../bus/topics.ts';
 import { loadRegistry } from '../registry/load.ts';
 import type { Component, Runtime } from '../runtime/component.ts';
 import { retry } from '../runtime/retry.ts';
-import type { DeadLetter } from '../schemas/dead-letter.ts';
+import { type DeadLetter, keptPayload } from '../schemas/dead-letter.ts';
 import { DeviceStatus } from '../schemas/health.ts';
 import { ReadingRecord } from '../schemas/readings.ts';
 import { type ReasonCode, Rejection } from '../schemas/reasons.ts';
@@ -78,7 +78,7 @@ export function workerComponent(runtime: Runtime): Component {
       reason,
       detail,
       stage: 'worker',
-      payloadBase64: (message.value ?? Buffer.alloc(0)).toString('base64'),
+      ...keptPayload(message.value ?? Buffer.alloc(0)),
       brokerTime: new Date().toISOString(),
       source: { topic: batch.topic, partition: batch.partition, offset: message.offset },
     };

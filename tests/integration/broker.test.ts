@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapterFor } from '../../src/adapters/index.ts';
-import { DEAD_LETTER_KEPT_BYTES } from '../../src/broker/dead-letter.ts';
+import { DEAD_LETTER_KEPT_BYTES } from '../../src/schemas/dead-letter.ts';
 import { demoSecret } from '../../src/registry/secrets.ts';
 import { DeadLetter } from '../../src/schemas/dead-letter.ts';
 import { type CanonicalReading, ReadingRecord } from '../../src/schemas/readings.ts';

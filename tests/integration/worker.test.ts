@@ -45,9 +45,13 @@ describe('stream worker', () => {
     const env = workerEnv();
     const config = workerConfig(env);
     const base = uniqueBase();
+    // 900 KB of garbage: whole in a dead letter it would pass Kafka's 1 MiB limit (base64) and
+    // stall the worker retrying it; the dead letter keeps its first KiB, length and hash.
+    const huge = 'x'.repeat(900_000);
     await produce(config, floodRecords(devices, 10, base), [
       { key: 'fs-takeo-001', value: '{"v":1,"reading":{"kind":"flood"}}' },
       { key: 'fs-takeo-001', value: 'not json at all' },
+      { key: 'fs-takeo-001', value: huge },
     ]);
     await produce(config, floodRecords(devices, 20, base).slice(10));
     const kafka = testKafka();
@@ -57,12 +61,14 @@ describe('stream worker', () => {
       await eventually(async () => ((await countFlood(devices, base, 20)) === 20 ? 20 : undefined), 30_000),
     ).toBe(20);
     const parsed = await eventually(async () =>
-      letters.records.length === 2
+      letters.records.length === 3
         ? letters.records.map((r) => DeadLetter.parse(JSON.parse(r.value)))
         : undefined,
     );
     await letters.stop();
-    expect(parsed.map((d) => d.reason)).toEqual(['RECORD_INVALID', 'RECORD_INVALID']);
+    expect(parsed.map((d) => d.reason)).toEqual(['RECORD_INVALID', 'RECORD_INVALID', 'RECORD_INVALID']);
+    expect(parsed[2]).toMatchObject({ payloadBytes: huge.length });
+    expect(Buffer.from(parsed[2]?.payloadBase64 ?? '', 'base64').length).toBe(1024);
     expect(parsed[1]).toMatchObject({
       stage: 'worker',
       payloadBase64: Buffer.from('not json at all').toString('base64'),

@@ -275,6 +275,22 @@ describe('clock', () => {
   });
 });
 
+describe('readings read again', () => {
+  it('a reading older than the latest from its sensor (a consumer that went back) changes nothing', () => {
+    const { engine, summary } = run([
+      ['fs-a', 0],
+      ['fs-a', 61],
+      ['fs-a', 70, { wet: false }],
+    ]);
+    expect(summary).toEqual(['raised:watch']);
+    engine.tick(T0 + 670_000);
+    expect(engine.active('town').alerts).toEqual([]);
+    // The wet readings come again after the clear: the sensor's dry spell stands.
+    for (const at of [0, 61]) expect(engine.observeReading(record(reading('fs-a', at), at))).toEqual([]);
+    expect(engine.tick(T0 + 671_000)).toEqual([]);
+  });
+});
+
 describe('drill exercises', () => {
   const drillRun = (engine: AlertEngine, exercise: string, startS: number) =>
     (
@@ -339,6 +355,33 @@ describe('reconcile after a restart', () => {
     expect(events.map((e) => `${e.alertId}:${e.transition}:${e.level}`)).toEqual([
       'town-old:escalated:warning',
     ]);
+  });
+
+  it('a replay that reads one sensor partition after another rebuilds the level live reached', () => {
+    const rows = [0, 30, 61, 90].flatMap(
+      (at): Array<[string, number]> => [
+        ['fs-a', at],
+        ['fs-b', at],
+      ],
+    );
+    const live = run(rows);
+    // Kafka hands a start-up replay each partition's history in turn: all of fs-a's, then fs-b's.
+    const replayed = run([...rows.filter(([id]) => id === 'fs-a'), ...rows.filter(([id]) => id === 'fs-b')]);
+    expect(live.engine.active('town').alerts[0]?.level).toBe('warning');
+    expect(replayed.engine.active('town').alerts[0]?.level).toBe('warning');
+    expect(replayed.engine.reconcile('town', recorded('town-old', 'warning'))).toEqual([]);
+  });
+
+  it('after a replay brought to the present, an alert that cleared by time alone is not raised again', () => {
+    // Live: a watch, the sensor dries and sends nothing more; the tick cleared it 10 minutes later.
+    const { engine } = run([
+      ['fs-a', 0],
+      ['fs-a', 61],
+      ['fs-a', 70, { wet: false }],
+    ]);
+    engine.tick(T0 + 3_600_000);
+    // The trail's last word was `cleared`: nothing to announce.
+    expect(engine.reconcile('town', undefined)).toEqual([]);
   });
 
   it('clears a recorded alert the readings no longer support, and raises one the trail never saw', () => {
