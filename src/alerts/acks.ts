@@ -1,6 +1,5 @@
 // Acknowledgements from the office, as they arrive over MQTT or HTTP: checked before anything acts
 // on them. A bad one is refused with a reason code; it never throws into a listener.
-import type { IncomingMessage } from 'node:http';
 import { AlertAck } from '../schemas/alerts.ts';
 import type { ReasonCode } from '../schemas/reasons.ts';
 import { parseAlertAckTopic } from '../schemas/topics.ts';
@@ -49,14 +48,4 @@ export function checkMqttAck(topic: string, payload: Buffer, now: Date): AckChec
       detail: `names area ${parsed.data.areaId} on ${areaId}'s topic`,
     };
   return { ok: true, ack: { ...parsed.data, at: now.toISOString() } };
-}
-
-/** HTTP Basic credentials, if the request carries well-formed ones. */
-export function basicCredentials(req: IncomingMessage): { user: string; password: string } | undefined {
-  const header = req.headers.authorization ?? '';
-  if (!header.startsWith('Basic ')) return undefined;
-  const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
-  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }

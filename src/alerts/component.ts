@@ -13,10 +13,10 @@ import type { MqttClient } from 'mqtt';
 import { ensureTopics, fetchReplayOffsets, STARTUP_RETRY } from '../bus/admin.ts';
 import { createKafka } from '../bus/kafka.ts';
 import { OrderedKafkaWriter } from '../bus/ordered-writer.ts';
+import { ReplayProgress } from '../bus/replay-progress.ts';
 import { kafkaTopics } from '../bus/topics.ts';
 import { webhookTargets } from '../config/webhooks.ts';
 import { loadRegistry } from '../registry/load.ts';
-import { sameSecret } from '../registry/secrets.ts';
 import { type Component, connectService, type Runtime } from '../runtime/component.ts';
 import { retry } from '../runtime/retry.ts';
 import { AlertAck, AlertEvent } from '../schemas/alerts.ts';
@@ -26,13 +26,13 @@ import { ReadingRecord } from '../schemas/readings.ts';
 import type { ReasonCode } from '../schemas/reasons.ts';
 import { topics as mqttTopics } from '../schemas/topics.ts';
 import { sendJson } from '../web/http.ts';
+import { crossSiteRefusal, officeLogin } from '../web/office-login.ts';
 import { InfluxWriter } from '../workers/influx-writer.ts';
-import { basicCredentials, checkMqttAck } from './acks.ts';
+import { checkMqttAck } from './acks.ts';
 import { annotationOutput } from './annotations.ts';
 import { AlertEngine } from './engine.ts';
 import { alertMetrics } from './metrics.ts';
 import { type Outbox, type OutboxOptions, startOutbox } from './outbox.ts';
-import { ReplayProgress } from './replay.ts';
 import { RetainedAlertState } from './retained.ts';
 import { AuditTrail } from './trail.ts';
 import { WebhookReceiver } from './webhooks.ts';
@@ -147,14 +147,19 @@ export function alertsComponent(runtime: Runtime): Component {
       log.info({ alertId }, 'acknowledgement for no open, unacknowledged alert');
   }
 
-  // The office acknowledges over HTTP too: POST /api/alerts/<id>/ack with HTTP Basic office credentials.
-  runtime.http.route('POST', '/api/alerts/*', async (req: IncomingMessage, res, url) => {
+  // The office acknowledges over HTTP too: POST /api/alerts/<id>/ack, JSON, same-origin, as an
+  // operator by HTTP Basic (internal listener). Who acknowledged is the login, never a parameter.
+  runtime.internal.route('POST', '/api/alerts/*', async (req: IncomingMessage, res, url) => {
     const [, , , alertId = '', action, ...rest] = url.pathname.split('/');
-    const auth = basicCredentials(req);
-    if (auth?.user !== 'office' || !sameSecret(auth.password, config.mqtt.roles.office)) {
+    const crossSite = crossSiteRefusal(req);
+    if (crossSite) return sendJson(res, 403, { error: crossSite, code: 'MACHI_ERR_FORBIDDEN' });
+    const user = await officeLogin(req, config);
+    if (!user) {
       res.setHeader('www-authenticate', 'Basic realm="machi office"');
       return sendJson(res, 401, { error: 'office credentials required', code: 'MACHI_ERR_UNAUTHORIZED' });
     }
+    if (user.role !== 'operator')
+      return sendJson(res, 403, { error: 'only operators acknowledge', code: 'MACHI_ERR_FORBIDDEN' });
     if (!restored)
       return sendJson(res, 503, {
         error: 'alert state is being restored, retry shortly',
@@ -166,11 +171,11 @@ export function alertsComponent(runtime: Runtime): Component {
       v: 1,
       alertId,
       areaId: area.id,
-      by: url.searchParams.get('by') ?? auth.user,
+      by: user.name,
       at: new Date().toISOString(),
     });
     if (!ack.success)
-      return sendJson(res, 400, { error: 'by: 1 to 64 characters', code: 'MACHI_ERR_INVALID_REQUEST' });
+      return sendJson(res, 400, { error: 'invalid acknowledgement', code: 'MACHI_ERR_INVALID_REQUEST' });
     const event = acknowledge(ack.data, 'http');
     sendJson(
       res,

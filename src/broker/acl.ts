@@ -27,7 +27,9 @@ export const ACL: Record<Role, { publish: Filters; subscribe: Filters }> = {
   },
   anonymous: { publish: () => [], subscribe: () => PUBLIC_SIGNAGE },
   office: {
-    publish: () => [`${TOPIC_ROOT}/alerts/+/ack`],
+    // Only operators acknowledge; the broker stamps who did (handoff.ts).
+    publish: (p) =>
+      p.role === 'office' && p.officeRole === 'operator' ? [`${TOPIC_ROOT}/alerts/+/ack`] : [],
     subscribe: () => [`${TOPIC_ROOT}/#`],
   },
   service: {

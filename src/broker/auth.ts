@@ -1,5 +1,7 @@
-// The authenticate hook: devices by id + secret against the registry, other roles by the
-// passwords in config. Refusals are logged with a reason code, never with the secret.
+// The authenticate hook: devices by id + secret against the registry; office staff (`office/<name>`)
+// and signs (`signage/<site>`) against the users file; services by the passwords in config (and,
+// in demo mode only, the shared `office` and `signage` passwords). Refusals are logged with a
+// reason code, never with the secret.
 //
 // The doors (issue 21): a connect-rate cap; bans from failure budgets (bans.ts) checked before any
 // password; scrypt on libuv's threadpool, a few at a time, with a bounded queue (full: CONNACK 3);
@@ -10,6 +12,7 @@ import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry } from '../registry/schema.ts';
 import { sameSecret, verifySecretAsync } from '../registry/secrets.ts';
+import type { Users } from '../users/schema.ts';
 import { type BanScope, Bans } from './bans.ts';
 import { clientIdBinding } from './client-ids.ts';
 import { CappedQueue, TokenBucket } from './door-limits.ts';
@@ -23,7 +26,8 @@ export type AuthFailure =
   | 'CLIENT_ID_TAKEN'
   | 'BANNED'
   | 'SERVER_BUSY'
-  | 'PERSISTENT_SESSION_REFUSED';
+  | 'PERSISTENT_SESSION_REFUSED'
+  | 'SHARED_LOGIN_REFUSED';
 
 /**
  * MQTT 3.1.1 CONNACK codes: 2 identifier rejected, 3 server unavailable, 4 bad user name or
@@ -38,6 +42,7 @@ const RETURN_CODE: Record<AuthFailure, number> = {
   BANNED: 5,
   SERVER_BUSY: 3,
   PERSISTENT_SESSION_REFUSED: 2,
+  SHARED_LOGIN_REFUSED: 5,
 };
 
 /** Failures that spend the source address's budget (guessing, scanning). */
@@ -74,39 +79,79 @@ export interface AuthEvents {
 export function createAuthenticator(
   config: Config,
   registry: Registry,
+  /** The users file as last loaded (it is reloaded while the broker runs). */
+  accounts: { users: () => Users },
   log: Logger,
   events: AuthEvents,
   /** The client's source address (as the listener saw it). */
   addressOf: (client: Client) => string,
-): Authenticator {
+): Authenticator & {
+  /** After a reload: false when this login's credential was rotated, revoked or disabled. */
+  stillValid(principal: Principal): boolean;
+} {
   const doors = config.mqtt.limits;
-  // A device that reconnects with the secret it used before skips scrypt (bounded by the registry).
-  const verified = new Map<string, Buffer>();
+  // A login that reconnects with the secret it used before skips scrypt (one entry per device, user
+  // or sign; tied to the hash it passed against, so a rotation forgets it).
+  const verified = new Map<string, { hash: string; digest: Buffer }>();
   const clientIds = clientIdBinding(registry);
   const bans = new Bans(doors.bans);
   const connectRate = new TokenBucket(doors.connectRate, doors.connectBurst);
   const checks = new CappedQueue(doors.authConcurrency, doors.authQueue);
 
   type Identified = Principal | AuthFailure;
+  const demo = config.mode === 'demo';
 
+  /** The demo's shared role logins; production has only named offices and per-sign tokens. */
   function identifyRole(username: string, secret: string): Identified | undefined {
     const roles = config.mqtt.roles;
-    if (username === ROLE_USERS.office)
-      return sameSecret(secret, roles.office) ? { role: 'office' } : 'BAD_CREDENTIALS';
+    if (username === ROLE_USERS.office) {
+      if (!demo) return 'SHARED_LOGIN_REFUSED';
+      return sameSecret(secret, roles.office)
+        ? { role: 'office', user: ROLE_USERS.office, officeRole: 'operator' }
+        : 'BAD_CREDENTIALS';
+    }
     if (username === ROLE_USERS.service)
       return sameSecret(secret, roles.service) ? { role: 'service' } : 'BAD_CREDENTIALS';
     if (username === ROLE_USERS.recorder)
       return sameSecret(secret, roles.recorder) ? { role: 'recorder' } : 'BAD_CREDENTIALS';
-    if (username === ROLE_USERS.signage || username.startsWith(`${ROLE_USERS.signage}/`)) {
-      if (!sameSecret(secret, roles.signage)) return 'BAD_CREDENTIALS';
-      const siteId = username.split('/')[1];
-      if (siteId !== undefined && !registry.sites.get(siteId)?.signage) return 'UNKNOWN_SIGN';
-      return { role: 'signage', siteId };
+    if (username === ROLE_USERS.signage) {
+      if (!demo) return 'SHARED_LOGIN_REFUSED';
+      return sameSecret(secret, roles.signage) ? { role: 'signage', siteId: undefined } : 'BAD_CREDENTIALS';
     }
     return undefined;
   }
 
-  /** Synchronous answer, or a promise when scrypt must run (undefined: the queue is full). */
+  /**
+   * Checks `secret` against a stored hash, skipping scrypt for the secret that last passed against
+   * that same hash (so a rotated hash never matches a remembered secret).
+   */
+  function checkHash(
+    client: Client,
+    ip: string,
+    username: string,
+    key: string,
+    hash: string,
+    secret: string,
+    principal: Principal,
+  ): Identified | Promise<Identified> {
+    const presented = digest(secret);
+    const known = verified.get(key);
+    if (known?.hash === hash && timingSafeEqual(known.digest, presented)) return principal;
+    const check = checks.run(
+      () => verifySecretAsync(secret, hash),
+      // Skipped once its turn comes if the client left or a ban started meanwhile.
+      () => !client.closed && bans.banned(ip, username) === undefined,
+    );
+    if (!check) return 'SERVER_BUSY';
+    return check.then((ok): Identified => {
+      if (ok === 'skipped') return client.closed ? 'SERVER_BUSY' : 'BANNED';
+      if (!ok) return 'BAD_CREDENTIALS';
+      verified.set(key, { hash, digest: presented });
+      return principal;
+    });
+  }
+
+  /** Synchronous answer, or a promise when scrypt must run. */
   function identify(
     client: Client,
     ip: string,
@@ -117,23 +162,50 @@ export function createAuthenticator(
       return config.mqtt.allowAnonymousPublic ? { role: 'anonymous' } : 'ANONYMOUS_REFUSED';
     const role = identifyRole(username, secret);
     if (role !== undefined) return role;
+    const [prefix, name, extra] = username.split('/');
+    if (prefix === ROLE_USERS.office && name !== undefined && extra === undefined) {
+      const user = accounts.users().users.get(name);
+      if (!user || user.disabled) return 'UNKNOWN_USER';
+      const principal: Principal = {
+        role: 'office',
+        user: name,
+        officeRole: user.role,
+        credential: user.secretHash,
+      };
+      return checkHash(client, ip, username, `office:${name}`, user.secretHash, secret, principal);
+    }
+    if (prefix === ROLE_USERS.signage && name !== undefined && extra === undefined) {
+      if (!registry.sites.get(name)?.signage) return 'UNKNOWN_SIGN';
+      // The demo's signs may still share one password; a provisioned sign has its own token.
+      if (demo && sameSecret(secret, config.mqtt.roles.signage)) return { role: 'signage', siteId: name };
+      const sign = accounts.users().signs.get(name);
+      if (!sign) return 'UNKNOWN_SIGN';
+      const principal: Principal = { role: 'signage', siteId: name, credential: sign.secretHash };
+      return checkHash(client, ip, username, `sign:${name}`, sign.secretHash, secret, principal);
+    }
     const device = registry.devices.get(username);
-    if (!device) return 'UNKNOWN_USER';
-    const presented = digest(secret);
-    const known = verified.get(device.id);
-    if (known && timingSafeEqual(known, presented)) return { role: 'device', device };
-    const check = checks.run(
-      () => verifySecretAsync(secret, device.secretHash),
-      // Skipped once its turn comes if the client left or a ban started meanwhile.
-      () => !client.closed && bans.banned(ip, username) === undefined,
-    );
-    if (!check) return 'SERVER_BUSY';
-    return check.then((ok): Identified => {
-      if (ok === 'skipped') return client.closed ? 'SERVER_BUSY' : 'BANNED';
-      if (!ok) return 'BAD_CREDENTIALS';
-      verified.set(device.id, presented);
-      return { role: 'device', device };
+    if (!device || device.disabled) return 'UNKNOWN_USER';
+    return checkHash(client, ip, username, `device:${device.id}`, device.secretHash, secret, {
+      role: 'device',
+      device,
     });
+  }
+
+  /** Would this login still be accepted with the credentials as they are now (after a reload)? */
+  function stillValid(p: Principal): boolean {
+    if (p.role === 'device') {
+      const now = registry.devices.get(p.device.id);
+      return now !== undefined && !now.disabled && now.secretHash === p.device.secretHash;
+    }
+    if (p.role !== 'office' && p.role !== 'signage') return true;
+    if (p.credential === undefined) return true; // the demo's shared logins
+    if (p.role === 'office') {
+      const now = accounts.users().users.get(p.user);
+      return (
+        now !== undefined && !now.disabled && now.role === p.officeRole && now.secretHash === p.credential
+      );
+    }
+    return p.siteId !== undefined && accounts.users().signs.get(p.siteId)?.secretHash === p.credential;
   }
 
   function finish(
@@ -172,6 +244,7 @@ export function createAuthenticator(
   }
 
   return {
+    stillValid,
     authenticate(client, username, password, done) {
       const ip = addressOf(client);
       // A banned address costs no token: its refusals must not crowd out others' logins.

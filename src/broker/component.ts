@@ -12,14 +12,17 @@ import { kafkaTopics } from '../bus/topics.ts';
 import { loadRegistry } from '../registry/load.ts';
 import type { Registry } from '../registry/schema.ts';
 import type { Component, Runtime } from '../runtime/component.ts';
+import { watchForReload } from '../runtime/reload.ts';
 import { within } from '../runtime/within.ts';
+import { loadUsers } from '../users/load.ts';
 import { maySubscribe } from './acl.ts';
 import { createAuthenticator } from './auth.ts';
+import { bindClientCertificates } from './client-certs.ts';
 import { clampKeepalive } from './door-limits.ts';
 import { createHandoff, type Handoff } from './handoff.ts';
 import { type Listeners, openListeners, remoteAddressOf } from './listeners.ts';
 import { brokerMetrics } from './metrics.ts';
-import { principalOf } from './principal.ts';
+import { type Principal, principalOf } from './principal.ts';
 import { cappedPersistence } from './session-queue.ts';
 
 const DRAIN_TIMEOUT_MS = 5000;
@@ -27,7 +30,7 @@ const STOP_TIMEOUT_MS = 10_000;
 
 export interface BrokerComponent extends Component {
   /** Ports the listeners bound, once started. */
-  readonly ports: { mqtt: number; tls: number | undefined };
+  readonly ports: { mqtt: number | undefined; tls: number | undefined };
   readonly registry: Registry;
 }
 
@@ -36,6 +39,7 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
   const log = runtime.log.child({ component: 'broker' });
   const metrics = brokerMetrics(runtime.metrics);
   const registry = loadRegistry(config.devicesDir);
+  let users = loadUsers(config.usersFile);
   const kafka = createKafka(config, log, 'broker');
   const producer = new BatchProducer(
     kafka,
@@ -57,6 +61,7 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
   let aedes: Aedes | undefined;
   let listeners: Listeners | undefined;
   let handoff: Handoff | undefined;
+  let watcher: { close(): void } | undefined;
   let stopping = false;
   let kafkaOk = { at: 0, ok: false };
 
@@ -80,9 +85,39 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
     log.info('broker stopping: unready, no new connections');
   }
 
+  /**
+   * Reloads the registry and the users file (both valid, or neither applied) and disconnects every
+   * client whose login they no longer accept. The registry is updated in place: auth, ACL and
+   * hand-off all read it through the same object.
+   */
+  function reload(auth: { stillValid: (p: Principal) => boolean }) {
+    try {
+      const fresh = loadRegistry(config.devicesDir);
+      users = loadUsers(config.usersFile);
+      Object.assign(registry, fresh);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'credentials not reloaded: keeping the previous ones');
+      return;
+    }
+    let dropped = 0;
+    // aedes keeps its connected clients by id; its typings leave the map out.
+    const connected = (aedes as unknown as { clients: Record<string, Client> } | undefined)?.clients ?? {};
+    for (const client of Object.values(connected)) {
+      const principal = principalOf(client);
+      if (principal && !auth.stillValid(principal)) {
+        dropped++;
+        log.warn({ clientId: client.id, role: principal.role }, 'credential changed: disconnected');
+        client.close();
+      }
+    }
+    metrics.credentialReloads.inc();
+    log.info({ devices: registry.devices.size, users: users.users.size, dropped }, 'credentials reloaded');
+  }
+
   async function shutdown(deadline: number) {
     const left = () => Math.max(0, deadline - Date.now());
     handoff?.close();
+    watcher?.close();
     // Held QoS 1 messages reach Kafka, so their PUBACKs go out before the connections close.
     const drainUntil = Date.now() + Math.min(DRAIN_TIMEOUT_MS, left());
     while ((handoff?.held ?? 0) > 0 && Date.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
@@ -99,7 +134,7 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
     name: 'broker',
     registry,
     get ports() {
-      return { mqtt: listeners?.mqttPort ?? 0, tls: listeners?.tlsPort };
+      return { mqtt: listeners?.mqttPort, tls: listeners?.tlsPort };
     },
     async start() {
       await ensureTopics(kafka, config);
@@ -109,6 +144,7 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
       const auth = createAuthenticator(
         config,
         registry,
+        { users: () => users },
         log,
         {
           onFailure: (reason) => metrics.authFailures.inc({ reason }),
@@ -133,7 +169,13 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
           callback(null, true);
         },
         persistence: cappedPersistence(limits.queuePerClient, () => metrics.queueDropped.inc()),
-        authenticate: auth.authenticate,
+        authenticate: bindClientCertificates(auth, (reason, client, username) => {
+          metrics.authFailures.inc({ reason });
+          log.warn(
+            { clientId: client.id, username, ip: remoteAddressOf(client), reason },
+            'connection refused',
+          );
+        }).authenticate,
         authorizePublish: handoff.authorizePublish,
         authorizeSubscribe(client, sub, callback) {
           const principal = principalOf(client);
@@ -168,6 +210,15 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
         },
       );
       runtime.local.mqttPort = listeners.mqttPort;
+      runtime.local.tlsPort = listeners.tlsPort;
+      watcher = watchForReload(
+        [
+          { path: config.devicesDir, dir: true },
+          { path: config.usersFile, dir: false },
+        ],
+        () => reload(auth),
+        log,
+      );
       runtime.readiness.kafka = kafkaReachable;
       // Off as soon as the stop begins, so a load balancer sends devices elsewhere.
       runtime.readiness.broker = () => !stopping;

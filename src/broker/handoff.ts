@@ -27,6 +27,7 @@ import { Fifo } from '../runtime/fifo.ts';
 import { drillOf, type ReadingRecord } from '../schemas/readings.ts';
 import type { ReasonCode } from '../schemas/reasons.ts';
 import { type DeviceTopic, topics as mqttTopics, parseDeviceTopic } from '../schemas/topics.ts';
+import { stampAck } from './ack-stamp.ts';
 import { filterWithin, mayPublish } from './acl.ts';
 import { brokerDeadLetter } from './dead-letter.ts';
 import { KeyedBuckets, TokenBucket } from './door-limits.ts';
@@ -68,6 +69,11 @@ export interface Handoff {
 
 /** Office acknowledgements: events, so never retained (a bad one would come back on every restart). */
 const ACK_TOPICS = mqttTopics.alertAck('+');
+/**
+ * Signs' heartbeats: a retained one (say with a time far ahead) would keep a dead sign "alive" for
+ * every console that connects later; only live heartbeats count.
+ */
+const NEVER_RETAINED = [ACK_TOPICS, mqttTopics.signageHeartbeat('+')];
 
 type Packet = Parameters<AuthorizePublishHandler>[1];
 type Callback = Parameters<AuthorizePublishHandler>[2];
@@ -164,20 +170,28 @@ export function createHandoff({ config, registry, producer, topics, metrics, log
 
   /**
    * Where a publish goes: to Kafka (a device's own topic), nowhere (the ACL refuses it), or only to
-   * MQTT subscribers. Clears the retain flag of an acknowledgement, before aedes stores anything.
+   * MQTT subscribers. Clears the retain flag of acknowledgements and sign heartbeats, before aedes
+   * stores anything, and stamps an acknowledgement with the office user who sent it.
    */
-  function routeOf(principal: Principal, client: Client, packet: Packet): DeviceTopic | 'refused' | 'mqtt' {
+  function routeOf(
+    principal: Principal,
+    client: Client,
+    packet: Packet,
+    payload: Buffer,
+  ): DeviceTopic | 'refused' | 'mqtt' {
     if (!mayPublish(principal, packet.topic)) return 'refused';
     const deviceTopic = deviceTopicOf(client, packet.topic);
     if (deviceTopic) return deviceTopic;
-    if (packet.retain && filterWithin(packet.topic, ACK_TOPICS)) {
+    if (packet.retain && NEVER_RETAINED.some((filter) => filterWithin(packet.topic, filter))) {
       packet.retain = false;
       metrics.retainCleared.inc();
       log.info(
         { clientId: client.id, topic: packet.topic },
-        'retain flag cleared: acknowledgements are never retained',
+        'retain flag cleared: acknowledgements and sign heartbeats are never retained',
       );
     }
+    if (principal.role === 'office' && filterWithin(packet.topic, ACK_TOPICS))
+      packet.payload = stampAck(payload, principal);
     return 'mqtt';
   }
 
@@ -189,7 +203,7 @@ export function createHandoff({ config, registry, producer, topics, metrics, log
     let route: ReturnType<typeof routeOf>;
     try {
       payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      route = routeOf(principal, client, packet);
+      route = routeOf(principal, client, packet, payload);
     } catch (err) {
       // A bug, not the client's doing: it costs this client its connection, never the broker.
       log.error({ err, clientId: client.id, topic: packet.topic }, 'publish check failed');

@@ -1,4 +1,6 @@
-// MQTT listeners: TCP, optional TLS, and WebSocket at /mqtt on machi's HTTP server (for browsers).
+// MQTT listeners: TCP (unless MQTT_PLAINTEXT=false), optional TLS (asking devices for a client
+// certificate when MQTT_TLS_CA is set, see client-certs.ts), and WebSocket at /mqtt on machi's HTTP
+// server (for browsers; WSS when that server has TLS).
 // They keep every connection they accepted, so a stop never waits for a client to leave.
 // At the door: at most MACHI_MQTT_MAX_CONNECTIONS_PER_IP open connections per source address;
 // WebSocket frames no larger than the MQTT packet limit (ws refuses a bigger frame from its header,
@@ -11,6 +13,7 @@ import type { Aedes, Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Config } from '../config/config.ts';
 import type { HttpApp } from '../web/http.ts';
+import { clientCertificateOptions } from './client-certs.ts';
 import { ConnectionsPerAddress, originAllowed } from './door-limits.ts';
 import { guardPacketSize, maxPacketBytes } from './packet-guard.ts';
 
@@ -27,8 +30,8 @@ export function remoteAddressOf(client: Client): string {
 }
 
 export interface Listeners {
-  /** Bound ports (useful when configured as 0). */
-  mqttPort: number;
+  /** Bound ports (useful when configured as 0); mqttPort undefined with plaintext off. */
+  mqttPort: number | undefined;
   tlsPort: number | undefined;
   /** No new connections from now on (TCP, TLS, WebSocket); open ones stay. */
   stopAccepting(): void;
@@ -81,15 +84,22 @@ export async function openListeners(
     if (admit(socket, address)) accept(socket, address);
   };
   const servers: Server[] = [];
-  const tcp = createTcpServer(acceptSocket);
-  servers.push(tcp);
-  const mqttPort = await listen(tcp, config.mqtt.port, config.mqtt.host);
+  let mqttPort: number | undefined;
+  if (config.mqtt.plaintext) {
+    const tcp = createTcpServer(acceptSocket);
+    servers.push(tcp);
+    mqttPort = await listen(tcp, config.mqtt.port, config.mqtt.host);
+  }
 
   let tlsPort: number | undefined;
   const tls = config.mqtt.tls;
   if (tls) {
     const secure = createTlsServer(
-      { cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) },
+      {
+        cert: readFileSync(tls.certPath),
+        key: readFileSync(tls.keyPath),
+        ...(tls.clientCaPath ? clientCertificateOptions(readFileSync(tls.clientCaPath)) : {}),
+      },
       acceptSocket,
     );
     servers.push(secure);

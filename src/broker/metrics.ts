@@ -67,7 +67,12 @@ export function brokerMetrics(registry: Registry) {
     }),
     retainCleared: new Counter({
       name: 'machi_broker_retain_cleared_total',
-      help: 'Publishes on acknowledgement topics whose retain flag the broker cleared (acks are events, never state)',
+      help: 'Publishes on acknowledgement and sign heartbeat topics whose retain flag the broker cleared',
+      registers: [registry],
+    }),
+    credentialReloads: new Counter({
+      name: 'machi_broker_credential_reloads_total',
+      help: 'Reloads of the device registry and users file applied (on change or SIGHUP)',
       registers: [registry],
     }),
     banned: new Counter({

@@ -1,5 +1,8 @@
 // One place that turns machi's config into a kafkajs client, with kafkajs logs routed to pino.
-import { Kafka, logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
+// TLS (KAFKA_SSL, KAFKA_SSL_CA) and SASL (KAFKA_SASL_*) only when configured: the local stack is
+// plaintext on loopback (docs/security.md "Transport security").
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel as KafkaLogLevel, type logCreator, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -19,9 +22,14 @@ function pinoLogCreator(log: Logger): logCreator {
 }
 
 export function createKafka(config: Config, log: Logger, clientSuffix?: string): Kafka {
+  const { ssl, sasl } = config.kafka;
   return new Kafka({
     clientId: clientSuffix ? `${config.kafka.clientId}-${clientSuffix}` : config.kafka.clientId,
     brokers: config.kafka.brokers,
+    // The brokers' names are checked against their certificates (kafkajs passes these to tls.connect).
+    ssl: ssl && (ssl.caPath ? { ca: [readFileSync(ssl.caPath, 'utf8')] } : true),
+    // kafkajs types each mechanism apart; config allows exactly the three it accepts.
+    sasl: sasl as SASLOptions | undefined,
     logLevel: KafkaLogLevel.WARN,
     logCreator: pinoLogCreator(log.child({ component: 'kafkajs' })),
     connectionTimeout: 3000,

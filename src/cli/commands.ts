@@ -10,8 +10,10 @@ import { forecastCommand } from './forecast.ts';
 import { loadCommand } from './load.ts';
 import { recordCommand } from './record.ts';
 import { replayCommand } from './replay.ts';
+import { signsCommand } from './signs.ts';
 import { simulateCommand } from './simulate.ts';
 import { stackCommand } from './stack.ts';
+import { usersCommand } from './users.ts';
 import { workerCommand } from './worker.ts';
 
 export const commands: Command[] = [
@@ -19,6 +21,8 @@ export const commands: Command[] = [
   stackCommand,
   brokerCommand,
   devicesCommand,
+  usersCommand,
+  signsCommand,
   workerCommand,
   alertsCommand,
   forecastCommand,

@@ -92,8 +92,11 @@ async function runPipeline(
     const registry = loadRegistry(config.devicesDir);
     const signs = [...registry.sites.values()].filter((s) => s.signage);
     console.log('\nmachi is running:');
+    // The demo's signs log in with the shared demo password (production: `machi signs add`).
     for (const s of signs)
-      console.log(`  sign        ${base}/signage/${s.id}   (${s.name.ja} / ${s.name.en})`);
+      console.log(
+        `  sign        ${base}/signage/${s.id}#token=${encodeURIComponent(config.mqtt.roles.signage)}   (${s.name.ja} / ${s.name.en})`,
+      );
     console.log(`  office      ${base}/office   (user office, password from MACHI_OFFICE_PASSWORD)`);
     console.log(`  metrics     ${base}/metrics   health ${base}/healthz   readiness ${base}/readyz`);
     console.log(

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.ts';
-import { addDevice, rotateSecret } from '../registry/edit.ts';
+import { addDevice, rotateSecret, setDeviceDisabled } from '../registry/edit.ts';
 import { loadRegistry } from '../registry/load.ts';
 import type { Command } from './command.ts';
 
@@ -9,13 +9,15 @@ machi devices add --id ID --kind flood-sensor|people-counter --vendor machi-json
                   --lat LAT --lon LON --heartbeat SECONDS
                   (flood-sensor) --family contact|radio --area AREA [--stages 10,20,30]
                   (people-counter) --site SITE [--interval SECONDS]   [--dir DIR] [--file NAME]
-machi devices rotate-secret ID [--dir DIR]`;
+machi devices rotate-secret ID [--dir DIR]
+machi devices disable|enable ID [--dir DIR]
+(a running broker reloads the registry: a rotated or disabled device is disconnected at once)`;
 
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
 export const devicesCommand: Command = {
   name: 'devices',
-  summary: 'list devices, add one, or rotate a secret (secrets are printed once, stored as hashes)',
+  summary: 'list devices, add one, rotate a secret, disable one (secrets are printed once, stored as hashes)',
   usage: USAGE,
   async run(args) {
     const { values, positionals } = parseArgs({
@@ -77,6 +79,11 @@ export const devicesCommand: Command = {
     if (action === 'rotate-secret' && id) {
       const { secret, file } = rotateSecret(dir, id);
       console.log(`new secret for ${id} (shown once; ${file} stores only its hash): ${secret}`);
+      return 0;
+    }
+    if ((action === 'disable' || action === 'enable') && id) {
+      const file = setDeviceDisabled(dir, id, action === 'disable');
+      console.log(`${id} ${action}d in ${file}`);
       return 0;
     }
     console.error(`usage:\n${USAGE}`);

@@ -28,116 +28,163 @@ export const SECRET_VARIABLES = new Set([
   'MACHI_RECORDER_PASSWORD',
   'MACHI_WEBHOOK_SECRET',
   'MACHI_WEBHOOKS',
+  'KAFKA_SASL_PASSWORD',
 ]);
 
-export const EnvSchema = z.object({
-  MACHI_MODE: Mode.default('production'),
-  MACHI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  MACHI_DEVICES_DIR: z.string().min(1).default('devices'),
+export const EnvSchema = z
+  .object({
+    MACHI_MODE: Mode.default('production'),
+    MACHI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    MACHI_DEVICES_DIR: z.string().min(1).default('devices'),
 
-  MQTT_HOST: z.string().min(1).default('127.0.0.1'),
-  MQTT_PORT: listenPort.default(1883),
-  MQTT_TLS_PORT: listenPort.optional(),
-  MQTT_TLS_CERT: z.string().min(1).optional(),
-  MQTT_TLS_KEY: z.string().min(1).optional(),
-  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
-  HTTP_PORT: listenPort.default(8080),
-  MACHI_ALLOW_ANONYMOUS_PUBLIC: bool.default(false),
-  MACHI_SIGNAGE_PASSWORD: z.string().min(8).default('signage-dev-secret'),
-  MACHI_OFFICE_PASSWORD: z.string().min(8).default('office-dev-secret'),
-  MACHI_SERVICE_PASSWORD: z.string().min(8).default('service-dev-secret'),
-  MACHI_RECORDER_PASSWORD: z.string().min(8).default('recorder-dev-secret'),
-  MACHI_HANDOFF_BATCH_SIZE: positiveInt.default(5000),
-  MACHI_HANDOFF_BATCH_MS: z.coerce.number().int().min(0).default(5),
-  MACHI_HANDOFF_HOLD_MS: positiveInt.default(15000),
-  MACHI_INFLIGHT_PER_CLIENT: positiveInt.default(100),
-  MACHI_INFLIGHT_TOTAL: positiveInt.default(20000),
-  MACHI_MAX_PAYLOAD_BYTES: positiveInt.default(8192),
-  // Limits at the broker's doors (issue 21); README "Broker" says what each does.
-  MACHI_MQTT_AUTH_CONCURRENCY: positiveInt.default(2),
-  MACHI_MQTT_AUTH_QUEUE: positiveInt.default(1000),
-  MACHI_MQTT_BAN_IP_FAILURES: positiveInt.default(30),
-  MACHI_MQTT_BAN_USER_FAILURES: positiveInt.default(10),
-  MACHI_MQTT_BAN_WINDOW_S: positiveInt.default(60),
-  MACHI_MQTT_BAN_S: positiveInt.default(600),
-  MACHI_MQTT_MAX_CONNECTIONS_PER_IP: positiveInt.default(2000),
-  MACHI_MQTT_CONNECT_RATE: positiveInt.default(500),
-  MACHI_MQTT_CONNECT_BURST: positiveInt.default(2000),
-  MACHI_MQTT_CONNECT_TIMEOUT_S: positiveInt.default(10),
-  MACHI_MQTT_MAX_KEEPALIVE_S: positiveInt.max(65535).default(900),
-  MACHI_MQTT_QUEUE_PER_CLIENT: positiveInt.default(1000),
-  MACHI_MQTT_WS_ORIGINS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    ),
-  MACHI_DEAD_LETTERS_PER_CLIENT_S: positiveInt.default(20),
-  MACHI_DEAD_LETTERS_TOTAL_S: positiveInt.default(500),
-  MACHI_HANDOFF_BATCH_BYTES: positiveInt.default(900 * 1024),
+    MQTT_HOST: z.string().min(1).default('127.0.0.1'),
+    MQTT_PORT: listenPort.default(1883),
+    MQTT_TLS_PORT: listenPort.optional(),
+    MQTT_TLS_CERT: z.string().min(1).optional(),
+    MQTT_TLS_KEY: z.string().min(1).optional(),
+    HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+    HTTP_PORT: listenPort.default(8080),
+    // Identities and internal endpoints (issue 21); docs/security.md "Identities and credentials".
+    MACHI_INTERNAL_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+    MACHI_INTERNAL_HTTP_PORT: listenPort.optional(),
+    MACHI_USERS_FILE: z.string().min(1).default('users/users.yaml'),
+    // Transport security (issue 21, docs/security.md "Transport security").
+    /** false: no plaintext MQTT/TCP listener at all (needs the TLS listener). */
+    MQTT_PLAINTEXT: bool.default(true),
+    /** CA that signs device client certificates; the TLS listener then asks for one. */
+    MQTT_TLS_CA: z.string().min(1).optional(),
+    /** Where machi's own services connect (e.g. mqtts://broker.example:8883); default: the local broker. */
+    MQTT_URL: z.url({ protocol: /^mqtts?$/, error: 'expected an mqtt:// or mqtts:// URL' }).optional(),
+    /** CA the services trust for the broker's certificate (default: the system's). */
+    MQTT_CA: z.string().min(1).optional(),
+    /** Both set: the HTTP port (pages, /mqtt WebSocket) speaks HTTPS/WSS only, with HSTS. */
+    HTTP_TLS_CERT: z.string().min(1).optional(),
+    HTTP_TLS_KEY: z.string().min(1).optional(),
+    KAFKA_SSL: bool.default(false),
+    /** CA for the Kafka brokers' certificates (default: the system's); implies KAFKA_SSL. */
+    KAFKA_SSL_CA: z.string().min(1).optional(),
+    KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512', 'plain']).optional(),
+    KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+    KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+    MACHI_ALLOW_ANONYMOUS_PUBLIC: bool.default(false),
+    MACHI_SIGNAGE_PASSWORD: z.string().min(8).default('signage-dev-secret'),
+    MACHI_OFFICE_PASSWORD: z.string().min(8).default('office-dev-secret'),
+    MACHI_SERVICE_PASSWORD: z.string().min(8).default('service-dev-secret'),
+    MACHI_RECORDER_PASSWORD: z.string().min(8).default('recorder-dev-secret'),
+    MACHI_HANDOFF_BATCH_SIZE: positiveInt.default(5000),
+    MACHI_HANDOFF_BATCH_MS: z.coerce.number().int().min(0).default(5),
+    MACHI_HANDOFF_HOLD_MS: positiveInt.default(15000),
+    MACHI_INFLIGHT_PER_CLIENT: positiveInt.default(100),
+    MACHI_INFLIGHT_TOTAL: positiveInt.default(20000),
+    MACHI_MAX_PAYLOAD_BYTES: positiveInt.default(8192),
+    // Limits at the broker's doors (issue 21); README "Broker" says what each does.
+    MACHI_MQTT_AUTH_CONCURRENCY: positiveInt.default(2),
+    MACHI_MQTT_AUTH_QUEUE: positiveInt.default(1000),
+    MACHI_MQTT_BAN_IP_FAILURES: positiveInt.default(30),
+    MACHI_MQTT_BAN_USER_FAILURES: positiveInt.default(10),
+    MACHI_MQTT_BAN_WINDOW_S: positiveInt.default(60),
+    MACHI_MQTT_BAN_S: positiveInt.default(600),
+    MACHI_MQTT_MAX_CONNECTIONS_PER_IP: positiveInt.default(2000),
+    MACHI_MQTT_CONNECT_RATE: positiveInt.default(500),
+    MACHI_MQTT_CONNECT_BURST: positiveInt.default(2000),
+    MACHI_MQTT_CONNECT_TIMEOUT_S: positiveInt.default(10),
+    MACHI_MQTT_MAX_KEEPALIVE_S: positiveInt.max(65535).default(900),
+    MACHI_MQTT_QUEUE_PER_CLIENT: positiveInt.default(1000),
+    MACHI_MQTT_WS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      ),
+    MACHI_DEAD_LETTERS_PER_CLIENT_S: positiveInt.default(20),
+    MACHI_DEAD_LETTERS_TOTAL_S: positiveInt.default(500),
+    MACHI_HANDOFF_BATCH_BYTES: positiveInt.default(900 * 1024),
 
-  KAFKA_BROKERS: z
-    .string()
-    .default('127.0.0.1:9092')
-    .transform((s) => s.split(',').map((b) => b.trim()))
-    .pipe(z.array(hostPort).min(1)),
-  KAFKA_CLIENT_ID: z.string().min(1).default('machi'),
-  KAFKA_TOPIC_PREFIX: z
-    .string()
-    .regex(/^[a-zA-Z0-9._-]*$/, 'expected letters, digits, dot, dash or underscore')
-    .default('machi'),
-  KAFKA_PARTITIONS: positiveInt.min(6).default(6),
-  KAFKA_REPLICATION_FACTOR: positiveInt.default(1),
+    KAFKA_BROKERS: z
+      .string()
+      .default('127.0.0.1:9092')
+      .transform((s) => s.split(',').map((b) => b.trim()))
+      .pipe(z.array(hostPort).min(1)),
+    KAFKA_CLIENT_ID: z.string().min(1).default('machi'),
+    KAFKA_TOPIC_PREFIX: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]*$/, 'expected letters, digits, dot, dash or underscore')
+      .default('machi'),
+    KAFKA_PARTITIONS: positiveInt.min(6).default(6),
+    KAFKA_REPLICATION_FACTOR: positiveInt.default(1),
 
-  INFLUX_URL: url.default('http://127.0.0.1:8086'),
-  INFLUX_TOKEN: z.string().default('machi:machi'),
-  INFLUX_ORG: z.string().min(1).default('takeo'),
-  INFLUX_BUCKET: z.string().min(1).default('machi'),
+    INFLUX_URL: url.default('http://127.0.0.1:8086'),
+    INFLUX_TOKEN: z.string().default('machi:machi'),
+    INFLUX_ORG: z.string().min(1).default('takeo'),
+    INFLUX_BUCKET: z.string().min(1).default('machi'),
 
-  MACHI_WORKER_BATCH_SIZE: positiveInt.default(2000),
-  MACHI_WORKER_BATCH_MS: positiveInt.default(200),
-  MACHI_WORKER_GROUP: z.string().min(1).default('machi-writer'),
-  MACHI_LOW_BATTERY_V: z.coerce.number({ error: 'expected volts, e.g. 2.5' }).positive().default(2.5),
-  MACHI_HEALTH_TICK_MS: positiveInt.default(5000),
+    MACHI_WORKER_BATCH_SIZE: positiveInt.default(2000),
+    MACHI_WORKER_BATCH_MS: positiveInt.default(200),
+    MACHI_WORKER_GROUP: z.string().min(1).default('machi-writer'),
+    MACHI_LOW_BATTERY_V: z.coerce.number({ error: 'expected volts, e.g. 2.5' }).positive().default(2.5),
+    MACHI_HEALTH_TICK_MS: positiveInt.default(5000),
 
-  MACHI_ALERT_DEBOUNCE_S: z.coerce.number({ error: 'expected seconds' }).min(0).default(60),
-  MACHI_ALERT_CLEAR_S: z.coerce.number({ error: 'expected seconds' }).min(0).default(600),
-  MACHI_ALERT_K: positiveInt.default(2),
-  MACHI_ALERT_RADIUS_M: positiveInt.default(1500),
-  MACHI_ALERT_RISE_CM_PER_MIN: z.coerce.number({ error: 'expected cm per minute' }).positive().default(1),
-  MACHI_ALERT_RENOTIFY_S: positiveInt.default(300),
-  MACHI_CLOCK_SKEW_S: positiveInt.default(300),
-  MACHI_WEBHOOK_BACKLOG_ALERT_S: positiveInt.default(300),
-  MACHI_ALERT_REPUBLISH_S: positiveInt.default(60),
-  MACHI_ALERT_REPLAY_S: z.coerce.number({ error: 'expected seconds' }).min(0).default(3600),
-  MACHI_WEBHOOK_URLS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((u) => u.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(WebhookUrl)),
-  MACHI_WEBHOOK_SECRET: z.string().min(8).default('webhook-dev-secret'),
-  MACHI_WEBHOOKS: WebhookTargets.default([]),
+    MACHI_ALERT_DEBOUNCE_S: z.coerce.number({ error: 'expected seconds' }).min(0).default(60),
+    MACHI_ALERT_CLEAR_S: z.coerce.number({ error: 'expected seconds' }).min(0).default(600),
+    MACHI_ALERT_K: positiveInt.default(2),
+    MACHI_ALERT_RADIUS_M: positiveInt.default(1500),
+    MACHI_ALERT_RISE_CM_PER_MIN: z.coerce.number({ error: 'expected cm per minute' }).positive().default(1),
+    MACHI_ALERT_RENOTIFY_S: positiveInt.default(300),
+    MACHI_CLOCK_SKEW_S: positiveInt.default(300),
+    MACHI_WEBHOOK_BACKLOG_ALERT_S: positiveInt.default(300),
+    MACHI_ALERT_REPUBLISH_S: positiveInt.default(60),
+    MACHI_ALERT_REPLAY_S: z.coerce.number({ error: 'expected seconds' }).min(0).default(3600),
+    MACHI_WEBHOOK_URLS: z
+      .string()
+      .default('')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(WebhookUrl)),
+    MACHI_WEBHOOK_SECRET: z.string().min(8).default('webhook-dev-secret'),
+    MACHI_WEBHOOKS: WebhookTargets.default([]),
 
-  MACHI_FORECAST_CRON: z
-    .string()
-    .min(9, 'expected a cron expression like */5 * * * *')
-    .default('*/5 * * * *'),
-  MACHI_FORECAST_STALE_S: positiveInt.default(1800),
-  MACHI_FORECAST_HISTORY_DAYS: positiveInt.default(70),
+    MACHI_FORECAST_CRON: z
+      .string()
+      .min(9, 'expected a cron expression like */5 * * * *')
+      .default('*/5 * * * *'),
+    MACHI_FORECAST_STALE_S: positiveInt.default(1800),
+    MACHI_FORECAST_HISTORY_DAYS: positiveInt.default(70),
 
-  MACHI_SIGNAGE_ROTATE_S: positiveInt.default(8),
-  MACHI_SIGNAGE_STALE_S: positiveInt.default(2700),
-  MACHI_SIGNAGE_HEARTBEAT_S: positiveInt.default(30),
-  MACHI_OFFICE_TILE_URL: z.string().min(1).optional(),
-});
+    MACHI_SIGNAGE_ROTATE_S: positiveInt.default(8),
+    MACHI_SIGNAGE_STALE_S: positiveInt.default(2700),
+    MACHI_SIGNAGE_HEARTBEAT_S: positiveInt.default(30),
+    MACHI_OFFICE_TILE_URL: z.string().min(1).optional(),
+  })
+  .superRefine((e, ctx) => {
+    // Settings that only work together: name the missing half rather than ignore the other.
+    const need = (missing: boolean, path: string, message: string) => {
+      if (missing) ctx.addIssue({ code: 'custom', path: [path], message });
+    };
+    const mqttTls = e.MQTT_TLS_PORT !== undefined && Boolean(e.MQTT_TLS_CERT && e.MQTT_TLS_KEY);
+    need(
+      !e.MQTT_PLAINTEXT && !mqttTls,
+      'MQTT_PLAINTEXT',
+      'false needs MQTT_TLS_PORT, MQTT_TLS_CERT and MQTT_TLS_KEY',
+    );
+    need(
+      Boolean(e.MQTT_TLS_CA) && !mqttTls,
+      'MQTT_TLS_CA',
+      'needs MQTT_TLS_PORT, MQTT_TLS_CERT and MQTT_TLS_KEY',
+    );
+    need(!e.HTTP_TLS_CERT !== !e.HTTP_TLS_KEY, 'HTTP_TLS_CERT', 'HTTP_TLS_CERT and HTTP_TLS_KEY go together');
+    need(
+      e.KAFKA_SASL_MECHANISM !== undefined && !(e.KAFKA_SASL_USERNAME && e.KAFKA_SASL_PASSWORD),
+      'KAFKA_SASL_MECHANISM',
+      'needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+    );
+  });
 
 export const ConfigSchema = EnvSchema.transform((e) => ({
   mode: e.MACHI_MODE,
@@ -146,10 +193,18 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
   mqtt: {
     host: e.MQTT_HOST,
     port: e.MQTT_PORT,
+    plaintext: e.MQTT_PLAINTEXT,
     tls:
       e.MQTT_TLS_PORT !== undefined && e.MQTT_TLS_CERT && e.MQTT_TLS_KEY
-        ? { port: e.MQTT_TLS_PORT, certPath: e.MQTT_TLS_CERT, keyPath: e.MQTT_TLS_KEY }
+        ? {
+            port: e.MQTT_TLS_PORT,
+            certPath: e.MQTT_TLS_CERT,
+            keyPath: e.MQTT_TLS_KEY,
+            clientCaPath: e.MQTT_TLS_CA,
+          }
         : undefined,
+    /** How machi's own services reach the broker (src/runtime/component.ts). */
+    service: { url: e.MQTT_URL, caPath: e.MQTT_CA },
     allowAnonymousPublic: e.MACHI_ALLOW_ANONYMOUS_PUBLIC,
     maxPayloadBytes: e.MACHI_MAX_PAYLOAD_BYTES,
     roles: {
@@ -187,13 +242,33 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
       batchBytes: e.MACHI_HANDOFF_BATCH_BYTES,
     },
   },
-  http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+  http: {
+    host: e.HTTP_HOST,
+    port: e.HTTP_PORT,
+    tls:
+      e.HTTP_TLS_CERT && e.HTTP_TLS_KEY ? { certPath: e.HTTP_TLS_CERT, keyPath: e.HTTP_TLS_KEY } : undefined,
+    /** /metrics, /readyz, the office and the ack API; undefined: on the public port (demo only). */
+    internal:
+      e.MACHI_INTERNAL_HTTP_PORT !== undefined || e.MACHI_MODE === 'production'
+        ? { host: e.MACHI_INTERNAL_HTTP_HOST, port: e.MACHI_INTERNAL_HTTP_PORT ?? 9180 }
+        : undefined,
+  },
+  usersFile: e.MACHI_USERS_FILE,
   kafka: {
     brokers: e.KAFKA_BROKERS,
     clientId: e.KAFKA_CLIENT_ID,
     topicPrefix: e.KAFKA_TOPIC_PREFIX,
     partitions: e.KAFKA_PARTITIONS,
     replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+    ssl: e.KAFKA_SSL || e.KAFKA_SSL_CA !== undefined ? { caPath: e.KAFKA_SSL_CA } : undefined,
+    sasl:
+      e.KAFKA_SASL_MECHANISM && e.KAFKA_SASL_USERNAME && e.KAFKA_SASL_PASSWORD
+        ? {
+            mechanism: e.KAFKA_SASL_MECHANISM,
+            username: e.KAFKA_SASL_USERNAME,
+            password: e.KAFKA_SASL_PASSWORD,
+          }
+        : undefined,
   },
   influx: { url: e.INFLUX_URL, token: e.INFLUX_TOKEN, org: e.INFLUX_ORG, bucket: e.INFLUX_BUCKET },
   /** A reading whose device time is further than this from broker time is flagged CLOCK_SKEW. */

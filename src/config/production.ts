@@ -5,6 +5,7 @@ import { randomInt } from 'node:crypto';
 import { loadRegistry } from '../registry/load.ts';
 import type { Device, Registry } from '../registry/schema.ts';
 import { demoSecret, verifySecretAsync } from '../registry/secrets.ts';
+import { loadUsers } from '../users/load.ts';
 import { type Config, EnvSchema, SECRET_VARIABLES } from './config.ts';
 import { maskUrl } from './webhooks.ts';
 
@@ -15,7 +16,8 @@ export type ProblemCode =
   | 'SHARED_WEBHOOK_SECRET'
   | 'ANONYMOUS_ACCESS'
   | 'DEMO_REGISTRY'
-  | 'DEMO_DEVICE_SECRET';
+  | 'DEMO_DEVICE_SECRET'
+  | 'NO_OFFICE_OPERATOR';
 
 export interface ProductionProblem {
   code: ProblemCode;
@@ -142,6 +144,25 @@ export async function registryProblems(registry: Registry): Promise<ProductionPr
   return problems;
 }
 
+/**
+ * Production has no shared office login (the broker refuses user `office` outside the demo): with no
+ * enabled operator in the users file, nobody could acknowledge an alert.
+ */
+export function usersProblems(config: Config): ProductionProblem[] {
+  const operators = [...loadUsers(config.usersFile).users.values()].filter(
+    (u) => u.role === 'operator' && !u.disabled,
+  );
+  if (operators.length > 0) return [];
+  return [
+    {
+      code: 'NO_OFFICE_OPERATOR',
+      subject: config.usersFile,
+      message:
+        'has no enabled operator and the shared office login is for the demo only: add one with `machi users add <name> --role operator`',
+    },
+  ];
+}
+
 export class ProductionError extends Error {
   readonly code = 'MACHI_ERR_PRODUCTION';
   constructor(readonly problems: ProductionProblem[]) {
@@ -156,6 +177,10 @@ export class ProductionError extends Error {
 /** The one check before machi's services start (src/cli/main.ts); demo mode skips it. */
 export async function assertProductionReady(config: Config): Promise<void> {
   if (config.mode !== 'production') return;
-  const problems = [...configProblems(config), ...(await registryProblems(loadRegistry(config.devicesDir)))];
+  const problems = [
+    ...configProblems(config),
+    ...usersProblems(config),
+    ...(await registryProblems(loadRegistry(config.devicesDir))),
+  ];
   if (problems.length > 0) throw new ProductionError(problems);
 }

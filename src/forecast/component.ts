@@ -3,7 +3,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import cron, { type ScheduledTask } from 'node-cron';
 import { loadRegistry } from '../registry/load.ts';
-import { brokerUrl, type Component, connectService, type Runtime } from '../runtime/component.ts';
+import { brokerTls, brokerUrl, type Component, connectService, type Runtime } from '../runtime/component.ts';
 import type { CongestionMessage } from '../schemas/signage.ts';
 import { topics } from '../schemas/topics.ts';
 import { InfluxWriter } from '../workers/influx-writer.ts';
@@ -71,6 +71,7 @@ export function forecastComponent(runtime: Runtime): ForecastComponent {
 /** `machi forecast run`: one run against the running broker and InfluxDB. */
 export async function runForecastOnce(runtime: Runtime): Promise<number> {
   const client = await mqtt.connectAsync(brokerUrl(runtime), {
+    ...brokerTls(runtime.config),
     username: 'machi-service',
     password: runtime.config.mqtt.roles.service,
   });

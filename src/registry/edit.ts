@@ -1,7 +1,9 @@
-// Writes to the registry files with yaml's Document API, so comments and other entries survive.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Writes to the registry files with yaml's Document API, so comments and other entries survive;
+// atomically, since a running broker reloads them as they change.
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
+import { writeFileAtomic } from '../runtime/atomic-write.ts';
 import { loadRegistry } from './load.ts';
 import { Device } from './schema.ts';
 import { generateSecret, hashSecret } from './secrets.ts';
@@ -44,20 +46,32 @@ export function addDevice(
   const { doc } = deviceEntries(file);
   if (!isSeq(doc.get('devices'))) doc.set('devices', doc.createNode([]));
   doc.addIn(['devices'], doc.createNode(device));
-  writeFileSync(file, doc.toString());
+  writeFileAtomic(file, doc.toString());
   return { secret, file };
 }
 
-export function rotateSecret(dir: string, deviceId: string): { secret: string; file: string } {
+/** Changes the entry of `deviceId` in whichever registry file holds it; returns that file. */
+function editDevice(dir: string, deviceId: string, change: (entry: YAMLMap) => void): string {
   for (const name of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))) {
     const file = join(dir, name);
     const { doc, items } = deviceEntries(file);
     const entry = items.find((item) => item.get('id') === deviceId);
     if (!entry) continue;
-    const secret = generateSecret();
-    entry.set('secretHash', hashSecret(secret));
-    writeFileSync(file, doc.toString());
-    return { secret, file };
+    change(entry);
+    writeFileAtomic(file, doc.toString());
+    return file;
   }
   throw new RegistryEditError(`no device "${deviceId}" in ${dir}`);
+}
+
+export function rotateSecret(dir: string, deviceId: string): { secret: string; file: string } {
+  const secret = generateSecret();
+  const file = editDevice(dir, deviceId, (entry) => entry.set('secretHash', hashSecret(secret)));
+  return { secret, file };
+}
+
+export function setDeviceDisabled(dir: string, deviceId: string, disabled: boolean): string {
+  return editDevice(dir, deviceId, (entry) =>
+    disabled ? entry.set('disabled', true) : entry.delete('disabled'),
+  );
 }

@@ -62,6 +62,8 @@ const DeviceBase = z.object({
   /** Seconds between heartbeats the device promises; offline after twice this. */
   heartbeatS: z.number().int().positive(),
   secretHash: SecretHash,
+  /** A disabled device is refused at login and disconnected when the registry reloads. */
+  disabled: z.boolean().default(false),
   lat: Lat,
   lon: Lon,
 });

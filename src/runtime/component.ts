@@ -1,6 +1,7 @@
 // A long-running part of machi (broker, worker, alerts, forecast, web). `machi all` runs several in
 // one process; each also runs alone (`machi broker`, `machi worker`, ...) for scale-out.
-import mqtt, { type MqttClient } from 'mqtt';
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -12,14 +13,28 @@ export interface Runtime {
   log: Logger;
   metrics: Registry;
   http: HttpApp;
+  /** /metrics, /readyz, the office and the ack API: the internal listener, or `http` in the demo. */
+  internal: HttpApp;
   readiness: Record<string, ReadinessCheck>;
   /** Set by an in-process broker once it listens, so other components reach it (even on port 0). */
-  local: { mqttPort?: number };
+  local: { mqttPort?: number; tlsPort?: number };
 }
 
-/** Where this process's services reach the MQTT broker: the in-process one, else the configured one. */
+/**
+ * Where this process's services reach the MQTT broker: MQTT_URL, else the in-process broker (else
+ * the configured one) over plaintext on its host, or over TLS when plaintext is off.
+ */
 export function brokerUrl(runtime: Runtime): string {
-  return `mqtt://${runtime.config.mqtt.host}:${runtime.local.mqttPort ?? runtime.config.mqtt.port}`;
+  const { mqtt } = runtime.config;
+  const { local } = runtime;
+  if (mqtt.service.url) return mqtt.service.url;
+  if (mqtt.plaintext) return `mqtt://${mqtt.host}:${local.mqttPort ?? mqtt.port}`;
+  return `mqtts://${mqtt.host}:${local.tlsPort ?? mqtt.tls?.port}`;
+}
+
+/** The services' TLS trust: MQTT_CA when set, else Node's CAs; the broker's name is always checked. */
+export function brokerTls(config: Config): IClientOptions {
+  return config.mqtt.service.caPath ? { ca: readFileSync(config.mqtt.service.caPath) } : {};
 }
 
 export interface Component {
@@ -40,6 +55,7 @@ export type ComponentFactory = (runtime: Runtime) => Component;
 /** An MQTT connection as machi's service role, reconnecting by itself, for a component's outputs. */
 export function connectService(runtime: Runtime, component: string): MqttClient {
   const client = mqtt.connect(brokerUrl(runtime), {
+    ...brokerTls(runtime.config),
     username: 'machi-service',
     password: runtime.config.mqtt.roles.service,
     clientId: `machi-${component}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,

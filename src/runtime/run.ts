@@ -3,9 +3,10 @@
 import { loadConfig } from '../config/config.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createMetricsRegistry } from '../observability/metrics.ts';
-import { healthPlugin } from '../web/health.ts';
+import { livenessPlugin, readinessPlugin } from '../web/health.ts';
 import { HttpApp } from '../web/http.ts';
 import { metricsPlugin } from '../web/metrics.ts';
+import { httpSecurity } from '../web/security-headers.ts';
 import type { Component, ComponentFactory, Runtime } from './component.ts';
 import { fatalStop, unhandledRejections } from './process-guards.ts';
 import { within } from './within.ts';
@@ -17,7 +18,11 @@ export function createRuntime(config = loadConfig()): Runtime {
   const log = createLogger(config.logLevel);
   const metrics = createMetricsRegistry();
   metrics.registerMetric(unhandledRejections);
-  return { config, log, metrics, http: new HttpApp(log), readiness: {}, local: {} };
+  // Both listeners speak TLS when HTTP_TLS_* is set, and send the same security headers.
+  const security = httpSecurity(config);
+  const http = new HttpApp(log, security);
+  const internal = config.http.internal ? new HttpApp(log, security).shareUpgrades(http) : http;
+  return { config, log, metrics, http, internal, readiness: {}, local: {} };
 }
 
 export interface Running {
@@ -42,10 +47,16 @@ export async function startComponents(runtime: Runtime, factories: ComponentFact
       await component.start();
       runtime.log.info({ component: component.name }, 'component started');
     }
-    runtime.http.register(healthPlugin, { checks: runtime.readiness });
-    runtime.http.register(metricsPlugin, { registry: runtime.metrics });
+    runtime.http.register(livenessPlugin, undefined);
+    runtime.internal.register(readinessPlugin, { checks: runtime.readiness });
+    runtime.internal.register(metricsPlugin, { registry: runtime.metrics });
     await runtime.http.listen(runtime.config.http.port, runtime.config.http.host);
     runtime.log.info({ port: runtime.config.http.port, host: runtime.config.http.host }, 'http listening');
+    const internal = runtime.config.http.internal;
+    if (internal && runtime.internal !== runtime.http) {
+      await runtime.internal.listen(internal.port, internal.host);
+      runtime.log.info(internal, 'internal http listening');
+    }
   } catch (err) {
     await stop();
     throw err;
@@ -73,6 +84,7 @@ async function stopAll(runtime: Runtime, started: Component[]): Promise<void> {
   };
   for (const component of [...started].reverse()) await bounded(component.name, () => component.stop());
   await bounded('http', () => runtime.http.close());
+  if (runtime.internal !== runtime.http) await bounded('internal http', () => runtime.internal.close());
 }
 
 /**

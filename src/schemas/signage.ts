@@ -57,5 +57,7 @@ export const SignHeartbeat = z.object({
   time: Timestamp,
   language: z.string(),
   mode: z.enum(['normal', 'disaster', 'stale', 'offline']),
+  /** The notice on screen (disaster mode); absent when there is none. */
+  notice: PublicNotice.pick({ level: true, drill: true, noticeKey: true, alertId: true }).optional(),
 });
 export type SignHeartbeat = z.infer<typeof SignHeartbeat>;

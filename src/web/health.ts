@@ -1,11 +1,15 @@
-// /healthz: the process is serving. /readyz: every dependency check passes (e.g. Kafka reachable).
+// /healthz: the process is serving (public, for load balancers). /readyz: every dependency check
+// passes (e.g. Kafka reachable); internal, since it tells what machi depends on.
 import type { HttpPlugin } from './http.ts';
 import { sendJson } from './http.ts';
 
 export type ReadinessCheck = () => boolean | Promise<boolean>;
 
-export const healthPlugin: HttpPlugin<{ checks: Record<string, ReadinessCheck> }> = (app, { checks }) => {
+export const livenessPlugin: HttpPlugin<undefined> = (app) => {
   app.route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+};
+
+export const readinessPlugin: HttpPlugin<{ checks: Record<string, ReadinessCheck> }> = (app, { checks }) => {
   app.route('GET', '/readyz', async (_req, res) => {
     const results: Record<string, boolean> = {};
     for (const [name, check] of Object.entries(checks)) {

@@ -10,8 +10,10 @@ import {
   type ServerResponse,
   STATUS_CODES,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.ts';
+import type { HttpSecurity } from './security-headers.ts';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -27,10 +29,20 @@ export class HttpApp {
   readonly server: Server;
   private readonly routes: Route[] = [];
   private readonly upgrades = new Map<string, UpgradeHandler>();
+  /** Where upgrades without a handler here go (the internal listener serves the public /mqtt too). */
+  private upgradesFrom: HttpApp | undefined;
 
-  constructor(private readonly log: Logger) {
+  constructor(
+    private readonly log: Logger,
+    /** TLS (HTTPS and WSS only) and the headers every answer carries (security-headers.ts). */
+    private readonly security: HttpSecurity = { headers: {} },
+  ) {
     // Node's own answers (a missing Host, an Expect it cannot meet) carry no reason: machi's do.
-    this.server = createServer({ requireHostHeader: false }, (req, res) => void this.dispatch(req, res));
+    const options = { requireHostHeader: false };
+    const handle = (req: IncomingMessage, res: ServerResponse) => void this.dispatch(req, res);
+    this.server = security.tls
+      ? createHttpsServer({ ...options, ...security.tls }, handle)
+      : createServer(options, handle);
     this.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) =>
       sendJson(res, 417, {
         error: 'only "Expect: 100-continue" is supported',
@@ -76,6 +88,11 @@ export class HttpApp {
     return this;
   }
 
+  shareUpgrades(from: HttpApp): this {
+    this.upgradesFrom = from;
+    return this;
+  }
+
   listen(port: number, host: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
@@ -94,6 +111,7 @@ export class HttpApp {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(this.security.headers)) res.setHeader(name, value);
     const url = parseTarget(req.url);
     if (!url)
       return sendJson(res, 400, { error: 'request target is not a path', code: 'MACHI_ERR_BAD_REQUEST' });
@@ -125,7 +143,7 @@ export class HttpApp {
     // Node takes its own error listener off an upgraded socket: a reset must not become uncaught.
     socket.on('error', () => socket.destroy());
     const url = parseTarget(req.url);
-    const handler = url && this.upgrades.get(url.pathname);
+    const handler = url && (this.upgrades.get(url.pathname) ?? this.upgradesFrom?.upgrades.get(url.pathname));
     if (!url) refuseSocket(socket, 400, 'request target is not a path', 'MACHI_ERR_BAD_REQUEST');
     else if (!handler) refuseSocket(socket, 404, 'no upgrade here', 'MACHI_ERR_NOT_FOUND');
     else {

@@ -60,7 +60,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   // A sign runs alongside, so the console has a live heartbeat to show.
   const sign = await browser.newPage();
-  await sign.goto(`${h.httpUrl}/signage/city-hall`);
+  await sign.goto(`${h.httpUrl}/signage/city-hall#token=${encodeURIComponent(h.config.mqtt.roles.signage)}`);
   office = await browser.newPage({ viewport: { width: 1600, height: 900 } });
   await office.goto(`${h.httpUrl}/office`);
 }, 120_000);
@@ -91,8 +91,8 @@ it('lists the active alert with level, area, sensors and times', async () => {
 });
 
 it('shows device status on the map and which signs are alive', async () => {
-  await office.waitForSelector('#signs li[data-site="city-hall"][data-alive="true"]', { timeout: 20_000 });
-  expect(await office.getAttribute('#signs li[data-site="tourism-hall"]', 'data-alive')).toBe('false');
+  await office.waitForSelector('#signs tr[data-site="city-hall"][data-alive="true"]', { timeout: 20_000 });
+  expect(await office.getAttribute('#signs tr[data-site="tourism-hall"]', 'data-alive')).toBe('false');
   expect(await office.getAttribute('.sign-marker.sign-city-hall', 'data-alive')).toBe('true');
   expect(await office.getAttribute('.sign-marker.sign-tourism-hall', 'data-alive')).toBe('false');
   // Each sensor is an SVG circle coloured by the state in its retained status message.

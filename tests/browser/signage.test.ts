@@ -96,11 +96,15 @@ beforeAll(async () => {
     webComponent,
   ]);
   service = await h.connect('machi-service', h.config.mqtt.roles.service);
+  // Heartbeats are not retained (a forged one must not outlive its sender): listen before the sign starts.
+  const office = await h.connect('office', h.config.mqtt.roles.office);
+  office.on('message', (_t, p) => beats.push(SignHeartbeat.parse(JSON.parse(p.toString()))));
+  await office.subscribeAsync(topics.signageHeartbeat(SITE));
   await publish(topics.signageCongestion(SITE), congestion('crowded'));
   await publish(topics.signageCongestion('onsen-romon'), congestion('not-crowded', 0, 'onsen-romon'));
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-  await page.goto(`${h.httpUrl}/signage/${SITE}`);
+  await page.goto(`${h.httpUrl}/signage/${SITE}#token=${encodeURIComponent(h.config.mqtt.roles.signage)}`);
 }, 120_000);
 
 afterAll(async () => {
@@ -170,9 +174,6 @@ describe('signage page', () => {
   });
 
   it('publishes heartbeats that the office can read', async () => {
-    const office = await h.connect('office', h.config.mqtt.roles.office);
-    office.on('message', (_t, p) => beats.push(SignHeartbeat.parse(JSON.parse(p.toString()))));
-    await office.subscribeAsync(topics.signageHeartbeat(SITE));
     const beat = await eventually(async () => beats[0]);
     expect(beat.siteId).toBe(SITE);
     expect(['normal', 'stale']).toContain(beat.mode);

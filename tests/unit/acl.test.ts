@@ -8,7 +8,7 @@ const registry = loadRegistry('devices');
 const sensor: Principal = { role: 'device', device: registry.devices.get('fs-takeo-001') as never };
 const camera: Principal = { role: 'device', device: registry.devices.get('pc-library-1') as never };
 const sign: Principal = { role: 'signage', siteId: 'city-hall' };
-const office: Principal = { role: 'office' };
+const office: Principal = { role: 'office', user: 'office', officeRole: 'operator' };
 const service: Principal = { role: 'service' };
 const anonymous: Principal = { role: 'anonymous' };
 
@@ -56,6 +56,9 @@ describe('ACL', () => {
 
   it('lets only the office acknowledge alerts, and the services publish what signs read', () => {
     expect(mayPublish(office, topics.alertAck('asahi'))).toBe(true);
+    const viewer: Principal = { role: 'office', user: 'suzuki', officeRole: 'viewer' };
+    expect(mayPublish(viewer, topics.alertAck('asahi'))).toBe(false);
+    expect(maySubscribe(viewer, 'takeo/v1/#')).toBe(true);
     expect(mayPublish(sign, topics.alertAck('asahi'))).toBe(false);
     expect(mayPublish(service, topics.alertAck('asahi'))).toBe(false);
     expect(mayPublish(service, topics.signageNotice('city-hall'))).toBe(true);

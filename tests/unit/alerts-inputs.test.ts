@@ -2,8 +2,8 @@
 // the start-up replay's progress.
 import { describe, expect, it } from 'vitest';
 import { checkMqttAck, MAX_ACK_BYTES } from '../../src/alerts/acks.ts';
-import { ReplayProgress } from '../../src/alerts/replay.ts';
 import { AuditTrail } from '../../src/alerts/trail.ts';
+import { ReplayProgress } from '../../src/bus/replay-progress.ts';
 import type { AlertEvent } from '../../src/schemas/alerts.ts';
 import { topics } from '../../src/schemas/topics.ts';
 

@@ -17,7 +17,7 @@ import { AlertAck, AlertEvent } from '../../src/schemas/alerts.ts';
 import { DeviceStatus } from '../../src/schemas/health.ts';
 import { ReadingRecord } from '../../src/schemas/readings.ts';
 import { webComponent } from '../../src/web/component.ts';
-import { healthPlugin } from '../../src/web/health.ts';
+import { livenessPlugin, readinessPlugin } from '../../src/web/health.ts';
 import { HttpApp } from '../../src/web/http.ts';
 import { metricsPlugin } from '../../src/web/metrics.ts';
 import { readingPoint } from '../../src/workers/points.ts';
@@ -131,6 +131,7 @@ describe('service fuzz inputs', () => {
         log: createLogger('silent'),
         metrics: new Metrics(),
         http,
+        internal: http,
         readiness: {},
         local: {},
       };
@@ -143,7 +144,8 @@ describe('service fuzz inputs', () => {
         () => {},
         () => {},
       );
-      http.register(healthPlugin, { checks: {} });
+      http.register(livenessPlugin, undefined);
+      http.register(readinessPlugin, { checks: {} });
       http.register(metricsPlugin, { registry: new Metrics() });
       await http.listen(0, '127.0.0.1');
       port = (http.server.address() as { port: number }).port;

@@ -149,6 +149,7 @@ describe('production mode', () => {
     expect((error as ProductionError).problems.map((p) => p.code)).toEqual([
       ...Array(5).fill('DEFAULT_SECRET'),
       'ANONYMOUS_ACCESS',
+      'NO_OFFICE_OPERATOR',
       'DEMO_REGISTRY',
       'DEMO_DEVICE_SECRET',
     ]);

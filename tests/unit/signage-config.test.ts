@@ -14,7 +14,7 @@ const messages = Object.fromEntries(
 ) as Record<string, Record<string, string>>;
 
 describe('signConfig', () => {
-  it('gives a sign its topics, credentials, timings and names in every language', () => {
+  it('gives a sign its topics, login name (never a password), timings and names in every language', () => {
     const sign = signConfig('takeo-onsen-station', registry, config);
     expect(sign?.topics).toEqual({
       congestion: topics.signageCongestion('takeo-onsen-station'),
@@ -24,8 +24,8 @@ describe('signConfig', () => {
     expect(sign?.mqtt).toEqual({
       path: '/mqtt',
       username: 'signage/takeo-onsen-station',
-      password: 'sign-secret-123',
     });
+    expect(JSON.stringify(sign)).not.toContain('sign-secret-123');
     expect(sign?.rotateS).toBe(12);
     expect(sign?.nearby.map((n) => n.id)).toEqual(['onsen-romon', 'library', 'tourism-hall']);
     expect(sign?.nearby[0]?.topic).toBe(topics.signageCongestion('onsen-romon'));
@@ -72,12 +72,18 @@ describe('signage messages files', () => {
     }
   });
 
-  it('hold every key the page asks for, including each level and notice key', () => {
-    const js = readFileSync('src/web/signage/public/sign.js', 'utf8');
-    const html = readFileSync('src/web/signage/public/sign.html', 'utf8');
-    const literal = [...js.matchAll(/\bt\('([\w.-]+)'/g), ...html.matchAll(/data-msg="([\w.-]+)"/g)].map(
-      (m) => m[1],
+  it('hold every key the sign and the visitor page ask for, including each level and notice key', () => {
+    const read = (files: string[]) => files.map((f) => readFileSync(f, 'utf8')).join('\n');
+    const js = read(
+      ['signage/public/sign.js', 'signage/public/common.js', 'visit/public/visit.js'].map(
+        (f) => `src/web/${f}`,
+      ),
     );
+    const html = read(['signage/public/sign.html', 'visit/public/visit.html'].map((f) => `src/web/${f}`));
+    const literal = [
+      ...js.matchAll(/\b(?:t|fill)\('([\w.-]+)'/g),
+      ...html.matchAll(/data-msg="([\w.-]+)"/g),
+    ].map((m) => m[1]);
     const computed = [
       ...['not-crowded', 'somewhat-crowded', 'crowded', 'unknown'].map((l) => `level.${l}`),
       ...['flood.warning', 'flood.emergency'].map((k) => `notice.${k}`),

@@ -1,21 +1,29 @@
 // What the office console needs: device and site positions from the registry, the documented
-// MQTT topic filters and timings. The office password is never sent: staff type it in.
+// MQTT topic filters and timings. No password is ever sent: staff log in with their own name
+// (MQTT user `office/<name>`; in demo mode the shared user `office` too).
 
 import { ROLE_USERS } from '../../broker/auth.ts';
 import { WEBSOCKET_PATH } from '../../broker/listeners.ts';
 import type { Config } from '../../config/config.ts';
 import type { Registry } from '../../registry/schema.ts';
+import { MAX_SERIES_HOURS } from '../../schemas/office.ts';
 import { topics } from '../../schemas/topics.ts';
+import { OFFICE_API } from './api.ts';
 
 export function officeConfig(registry: Registry, config: Config) {
   return {
-    mqtt: { path: WEBSOCKET_PATH, username: ROLE_USERS.office },
+    mqtt: {
+      path: WEBSOCKET_PATH,
+      userPrefix: `${ROLE_USERS.office}/`,
+      demoUser: config.mode === 'demo' ? ROLE_USERS.office : null,
+    },
     topics: {
       alertsActive: topics.alertsActive('+'),
       alertAck: Object.fromEntries([...registry.areas.keys()].map((id) => [id, topics.alertAck(id)])),
       deviceStatus: [topics.deviceStatus('flood', '+'), topics.deviceStatus('crowd', '+')],
       signHeartbeat: topics.signageHeartbeat('+'),
     },
+    api: { ...OFFICE_API, maxSeriesHours: MAX_SERIES_HOURS },
     /** A sign is alive while its last heartbeat is younger than three intervals. */
     signAliveS: config.signage.heartbeatS * 3,
     tileUrl: config.office.tileUrl ?? null,

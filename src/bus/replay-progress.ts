@@ -1,6 +1,6 @@
-// Start-up replay: records produced before this process started are history, read to rebuild the
-// engine's state with outputs muted; the state is whole once every partition's history is read.
-import type { ReplayOffsets } from '../bus/admin.ts';
+// Start-up replay: records produced before a consumer started are history, read to rebuild its
+// state (the alert engine's, the office's alert history); it is whole once every partition's is read.
+import type { ReplayOffsets } from './admin.ts';
 
 export class ReplayProgress {
   /** Records before these offsets are history. */
