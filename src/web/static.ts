@@ -18,17 +18,12 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-export async function sendFile(
-  res: ServerResponse,
-  file: string,
-  headers: Record<string, string> = {},
-): Promise<void> {
+export async function sendFile(res: ServerResponse, file: string): Promise<void> {
   const body = await readFile(file);
   res.writeHead(200, {
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
     'content-length': body.length,
     'cache-control': 'no-cache',
-    ...headers,
   });
   res.end(body);
 }

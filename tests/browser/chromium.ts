@@ -20,10 +20,16 @@ export function launchChromium(): Promise<Browser> {
 
 /**
  * Screenshots go to tests/artifacts/ (ignored by git), so a test run leaves the checkout clean;
- * MACHI_UPDATE_SCREENSHOTS=1 writes the README's docs/screenshots/ instead.
+ * MACHI_UPDATE_SCREENSHOTS=1 writes the README's docs/screenshots/ instead (`readme: false`: never).
  */
-export async function screenshot(page: Page, name: string): Promise<void> {
+export async function screenshot(
+  page: Page,
+  name: string,
+  { readme = true, fullPage = false } = {},
+): Promise<void> {
   const dir =
-    process.env.MACHI_UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'tests/artifacts/screenshots';
-  await page.screenshot({ path: `${dir}/${name}.png` });
+    readme && process.env.MACHI_UPDATE_SCREENSHOTS === '1'
+      ? 'docs/screenshots'
+      : 'tests/artifacts/screenshots';
+  await page.screenshot({ path: `${dir}/${name}.png`, fullPage });
 }

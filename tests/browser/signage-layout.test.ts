@@ -45,7 +45,9 @@ async function openSign(siteId: string): Promise<Record<Orientation, Page>> {
   const entries = await Promise.all(
     ORIENTATIONS.map(async (o) => {
       const page = await browser.newPage({ viewport: VIEWPORTS[o] });
-      await page.goto(`${h.httpUrl}/signage/${siteId}`);
+      await page.goto(
+        `${h.httpUrl}/signage/${siteId}#token=${encodeURIComponent(h.config.mqtt.roles.signage)}`,
+      );
       await page.waitForSelector(`body[data-orientation="${o}"]`);
       return [o, page] as const;
     }),

@@ -41,7 +41,9 @@ beforeAll(async () => {
   h = await startMachi();
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-  await page.goto(`http://127.0.0.1:${port}/signage/${SITE}`);
+  await page.goto(
+    `http://127.0.0.1:${port}/signage/${SITE}#token=${encodeURIComponent(h.config.mqtt.roles.signage)}`,
+  );
 }, 120_000);
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 // What a sign's page needs to run, built from the registry and config: names in every language,
-// the documented MQTT topics, its credentials and timings. The page hard-codes none of these.
+// the documented MQTT topics, its login name and timings. The page hard-codes none of these. It is
+// public, so it carries no secret.
 
 import { WEBSOCKET_PATH } from '../../broker/listeners.ts';
 import type { Config } from '../../config/config.ts';
@@ -24,8 +25,23 @@ export interface SignConfig {
   rotateS: number;
   staleS: number;
   heartbeatS: number;
-  mqtt: { path: string; username: string; password: string };
+  /** No password: each sign has its own token (`machi signs add`), given in the page's URL fragment. */
+  mqtt: { path: string; username: string };
   topics: { congestion: string; notice: string; heartbeat: string };
+}
+
+/** Sites a people counter watches: only these have a level. */
+export function countedSites(registry: Registry): Set<string> {
+  return new Set(
+    [...registry.devices.values()].flatMap((d) => (d.kind === 'people-counter' ? [d.site] : [])),
+  );
+}
+
+/** Every shelter of the registry by id, named in every language (notices name shelters by id). */
+export function shelterNames(registry: Registry): Record<string, FullText> {
+  const shelters: Record<string, FullText> = {};
+  for (const a of registry.areas.values()) for (const s of a.shelters) shelters[s.id] = localized(s.name);
+  return shelters;
 }
 
 /** undefined when the site is unknown or has no sign. */
@@ -33,15 +49,11 @@ export function signConfig(siteId: string, registry: Registry, config: Config): 
   const site = registry.sites.get(siteId);
   if (!site?.signage) return undefined;
   const area = registry.areas.get(site.area);
-  const counted = new Set(
-    [...registry.devices.values()].flatMap((d) => (d.kind === 'people-counter' ? [d.site] : [])),
-  );
+  const counted = countedSites(registry);
   const areaSites = [...registry.sites.values()].filter((s) => s.area === site.area).map((s) => s.id);
   const shown = counted.has(siteId)
     ? site.nearby
     : [...new Set([...site.nearby, ...areaSites])].filter((id) => id !== siteId && counted.has(id));
-  const shelters: Record<string, FullText> = {};
-  for (const a of registry.areas.values()) for (const s of a.shelters) shelters[s.id] = localized(s.name);
   return {
     siteId,
     name: localized(site.name),
@@ -53,14 +65,14 @@ export function signConfig(siteId: string, registry: Registry, config: Config): 
     }),
     // Relative, so the code leads to the host the sign itself was served from.
     visitUrl: `/visit/${encodeURIComponent(siteId)}`,
-    shelters,
+    shelters: shelterNames(registry),
     areaShelters: area?.shelters.map((s) => s.id) ?? [],
     languages: Languages,
     rotateS: config.signage.rotateS,
     staleS: config.signage.staleS,
     heartbeatS: config.signage.heartbeatS,
     // The signage role may only read public signage topics and publish this sign's heartbeat.
-    mqtt: { path: WEBSOCKET_PATH, username: `signage/${siteId}`, password: config.mqtt.roles.signage },
+    mqtt: { path: WEBSOCKET_PATH, username: `signage/${siteId}` },
     topics: {
       congestion: topics.signageCongestion(siteId),
       notice: topics.signageNotice(siteId),

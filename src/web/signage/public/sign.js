@@ -4,6 +4,7 @@
 // Landscape or portrait follows the screen's aspect ratio unless the URL says ?orientation=portrait.
 import { $, el, mqttUrl, parsePayload } from '/assets/page.js';
 import qrcode from '/vendor/qrcode.mjs';
+import { isStale, levelBadge, noticeBlock, timeFormat } from './common.js';
 import { forecastColumns } from './forecast.js';
 import { setWrapped, shrinkToFit, wordWrapped } from './layout.js';
 
@@ -23,34 +24,14 @@ const state = {
   congestion: undefined,
   nearby: {},
   notice: undefined,
-  reportedMode: undefined,
+  reported: undefined,
 };
 
 const t = (key, lang = state.lang) => messages[lang][key] ?? messages.en[key] ?? key;
 
-function levelBadge(level, lang) {
-  const badge = el('div', { className: 'level' }, [
-    el('span', { className: 'symbol', ariaHidden: 'true' }),
-    el('span', { className: 'text', textContent: t(`level.${level ?? 'unknown'}`, lang) }),
-  ]);
-  badge.dataset.level = level ?? 'unknown';
-  return badge;
-}
+const badge = (level, lang) => levelBadge(level, t(`level.${level ?? 'unknown'}`, lang));
 
-const timeFormat = (lang) =>
-  new Intl.DateTimeFormat(lang, {
-    timeZone: 'Asia/Tokyo',
-    hour: '2-digit',
-    minute: '2-digit',
-    hour12: false,
-  });
-
-/** A congestion message is stale when it says so or when it is older than the configured time. */
-function isStale(msg, now) {
-  return msg.stale || now - Date.parse(msg.issuedAt) > cfg.staleS * 1000;
-}
-
-const fresh = (msg, now) => msg !== undefined && !isStale(msg, now);
+const fresh = (msg, now) => msg !== undefined && !isStale(msg, now, cfg.staleS);
 
 /** The messages the sign's content is built from: its own, or (no counter) its area's sites'. */
 const sources = () => (cfg.counted ? [state.congestion] : cfg.nearby.map((n) => state.nearby[n.id]));
@@ -89,7 +70,7 @@ function renderOwn(lang, current) {
   const columns = current ? forecastColumns(c.next, max) : [];
   bars.replaceChildren(
     ...columns.map((column) => {
-      const bar = levelBadge(column.level, lang);
+      const bar = badge(column.level, lang);
       bar.classList.add('bar');
       bar.style.height = `${Math.min(100, (column.forecast / c.capacity) * 100)}%`;
       return el('li', {}, [
@@ -108,7 +89,7 @@ function renderTourism(lang, current) {
       const name = el('span', { className: 'name' }, wordWrapped(n.name[lang], lang));
       return el('li', {}, [
         name,
-        levelBadge(current && fresh(msg, Date.now()) ? msg.current.level : undefined, lang),
+        badge(current && fresh(msg, Date.now()) ? msg.current.level : undefined, lang),
       ]);
     }),
   );
@@ -128,35 +109,19 @@ function renderDisaster() {
   const drill = $('drill-banner');
   drill.hidden = !n.drill;
   drill.textContent = cfg.languages.map((l) => `${t('notice.drill', l)}`).join(' / ');
-  const shelterIds = n.shelters.length > 0 ? n.shelters : cfg.areaShelters;
+  const shelterName = (id, lang) => cfg.shelters[id]?.[lang] ?? id;
   $('notice-blocks').replaceChildren(
-    ...cfg.languages.map((lang) => {
-      const title =
-        n.noticeKey && messages[lang][`notice.${n.noticeKey}`] ? `notice.${n.noticeKey}` : 'notice.default';
-      const shelters = shelterIds.map((id) => cfg.shelters[id]?.[lang] ?? id).join('、');
-      const guidance = n.drill
-        ? `${t('notice.drillNote', lang)} ${t('notice.guidance', lang)}`
-        : t('notice.guidance', lang);
-      const lines = [
-        el(
-          'h3',
-          {},
-          wordWrapped(`${n.drill ? `【${t('notice.drill', lang)}】` : ''}${t(title, lang)}`, lang),
-        ),
-        el('p', {}, wordWrapped(guidance, lang)),
-        el('p', { className: 'shelters' }, wordWrapped(`${t('notice.shelters', lang)}: ${shelters}`, lang)),
-      ];
-      return el('div', { className: 'notice-block', lang }, lines);
-    }),
+    ...cfg.languages.map((lang) => noticeBlock(n, lang, t, shelterName, cfg.areaShelters, 'h2')),
   );
 }
 
 function render() {
   const now = Date.now();
   const m = mode(now);
-  // The office sees a change of mode at once, not at the next periodic heartbeat.
-  if (m !== state.reportedMode && state.connected) {
-    state.reportedMode = m;
+  // The office sees a change of mode or notice at once, not at the next periodic heartbeat.
+  const report = `${m}|${state.notice?.level}|${state.notice?.drill}`;
+  if (report !== state.reported && state.connected) {
+    state.reported = report;
     heartbeat();
   }
   const lang = state.lang;
@@ -197,9 +162,17 @@ function render() {
   for (const box of document.querySelectorAll('.fit')) shrinkToFit(box);
 }
 
+// The sign's own token (`machi signs add`): opened once as /signage/<site>#token=..., then kept
+// in this browser and taken out of the address bar, so it never reaches a server log or a photo.
+const tokenKey = `machi-sign-token:${siteId}`;
+const fragmentToken = new URLSearchParams(location.hash.slice(1)).get('token');
+if (fragmentToken) {
+  localStorage.setItem(tokenKey, fragmentToken);
+  history.replaceState(null, '', location.pathname + location.search);
+}
 const client = mqtt.connect(mqttUrl(cfg.mqtt.path), {
   username: cfg.mqtt.username,
-  password: cfg.mqtt.password,
+  password: localStorage.getItem(tokenKey) ?? '',
   clientId: `sign-${siteId}-${Math.random().toString(16).slice(2, 10)}`,
   reconnectPeriod: 2000,
   connectTimeout: 5000,
@@ -208,7 +181,17 @@ const nearbyByTopic = new Map(cfg.nearby.map((n) => [n.topic, n.id]));
 
 function heartbeat() {
   if (!state.connected) return;
-  const beat = { v: 1, siteId, time: new Date().toISOString(), language: state.lang, mode: mode(Date.now()) };
+  const n = state.notice;
+  // What the sign shows, for the office: its mode, language and the notice on screen (none: omitted).
+  const notice = n && { level: n.level, drill: n.drill, noticeKey: n.noticeKey, alertId: n.alertId };
+  const beat = {
+    v: 1,
+    siteId,
+    time: new Date().toISOString(),
+    language: state.lang,
+    mode: mode(Date.now()),
+    notice,
+  };
   client.publish(cfg.topics.heartbeat, JSON.stringify(beat), { qos: 0, retain: true });
 }
 
