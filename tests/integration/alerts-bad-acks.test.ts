@@ -2,7 +2,8 @@
 // plain and retained: each is refused with a reason and a dead letter, the service goes on, and a
 // good acknowledgement afterwards still works. (It once took down `machi all`: JSON.parse outside
 // any try, and a retained bad ack would have done it again on every restart.)
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
 import { alertsComponent } from '../../src/alerts/component.ts';
 import { AlertEvent } from '../../src/schemas/alerts.ts';
@@ -23,7 +24,8 @@ it('refuses bad acknowledgements with reasons, keeps serving, and takes a good o
   const harness = h;
   const port = new URL(harness.mqttUrl).port;
   const office = (topic: string, message: string, retain = false) =>
-    execFileSync('mosquitto_pub', [
+    // Asynchronously: the broker runs in this process and must answer while mosquitto_pub waits.
+    promisify(execFile)('mosquitto_pub', [
       ...['-h', '127.0.0.1', '-p', port, '-u', 'office', '-P', harness.config.mqtt.roles.office],
       ...['-q', '1', '-t', topic, '-m', message, ...(retain ? ['-r'] : [])],
     ]);
@@ -33,13 +35,18 @@ it('refuses bad acknowledgements with reasons, keeps serving, and takes a good o
     deadLetters.records.map((r) => DeadLetter.parse(JSON.parse(r.value))).filter((d) => d.stage === 'alerts');
 
   const ack = topics.alertAck('takeo-town');
-  office(ack, 'not json{');
-  office(ack, 'not json{', true);
-  office(ack, JSON.stringify({ v: 1, alertId: 'x', areaId: 'kitagata', by: 'tanaka', at: 'now' }));
-  office(ack, JSON.stringify({ v: 1, alertId: 'x', areaId: 'takeo-town', by: 'x'.repeat(500), at: 'y' }));
-  office(ack, '[]');
-  const letters = await eventually(async () => (refused().length >= 4 ? refused() : undefined));
+  await office(ack, 'not json{');
+  await office(ack, 'not json{', true);
+  await office(ack, JSON.stringify({ v: 1, alertId: 'x', areaId: 'kitagata', by: 'tanaka', at: 'now' }));
+  await office(
+    ack,
+    JSON.stringify({ v: 1, alertId: 'x', areaId: 'takeo-town', by: 'x'.repeat(500), at: 'y' }),
+  );
+  await office(ack, '[]');
+  // The retained one arrives too, as a plain message: the broker cleared its retain flag.
+  const letters = await eventually(async () => (refused().length >= 5 ? refused() : undefined));
   expect(letters.map((d) => d.reason).sort()).toEqual([
+    'PAYLOAD_MALFORMED',
     'PAYLOAD_MALFORMED',
     'SCHEMA_INVALID',
     'SCHEMA_INVALID',
@@ -65,7 +72,7 @@ it('refuses bad acknowledgements with reasons, keeps serving, and takes a good o
   const raised = await eventually(async () => events().find((e) => e.transition === 'raised'));
   // The right alert on another area's topic (the ACL is per role, not per area): refused.
   const asahi = topics.alertAck('asahi');
-  office(
+  await office(
     asahi,
     JSON.stringify({
       v: 1,
@@ -78,7 +85,7 @@ it('refuses bad acknowledgements with reasons, keeps serving, and takes a good o
   await eventually(async () =>
     refused().some((d) => d.mqttTopic === asahi && d.reason === 'TOPIC_INVALID') ? true : undefined,
   );
-  office(
+  await office(
     ack,
     JSON.stringify({ v: 1, alertId: raised.alertId, areaId: 'takeo-town', by: 'tanaka', at: 'late' }).replace(
       '"late"',
@@ -86,7 +93,7 @@ it('refuses bad acknowledgements with reasons, keeps serving, and takes a good o
     ),
   );
   const acked = await eventually(async () => events().find((e) => e.transition === 'acknowledged'));
-  expect(acked.actor).toBe('office:tanaka');
+  expect(acked.actor).toBe('office:office'); // the login, stamped by the broker
 
   // The broker kept no retained ack: a subscriber connecting now gets nothing on the topic.
   const late = await harness.connect('office', harness.config.mqtt.roles.office);

@@ -48,7 +48,7 @@ it('does not raise the same episode twice across a restart', { timeout: 120_000 
   const res = await eventually(async () => {
     const r = await fetch(`${second.httpUrl}/api/alerts/${raised.alertId}/ack`, {
       method: 'POST',
-      headers: { authorization: office },
+      headers: { authorization: office, 'content-type': 'application/json' },
     });
     return r.status === 200 ? r : undefined;
   }, 20_000);

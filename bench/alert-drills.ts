@@ -1,0 +1,567 @@
+// `npm run alert-drills`: the alert fault drills of issue 20. A private Kafka and InfluxDB (ports of
+// their own, never the shared stack), `machi broker`, `machi worker` and `machi alerts` as separate
+// processes with short rules, and a flood simulated in takeo-town by its own sensors. Each drill
+// breaks something while the flood is under way and checks what the office console (MQTT user
+// `office`) and the city-hall sign (`mosquitto_sub`) receive and when, and what the audit trail,
+// the webhook receiver and InfluxDB hold afterwards:
+//   a. InfluxDB killed: the corroborated warning still reaches console and sign within 2 s;
+//      the alert_event annotations catch up after it returns.
+//   b. Kafka killed and restarted while an alert is clearing: the clear reaches the screens during
+//      the outage or within seconds of Kafka's return; the trail holds each transition once, in order.
+//   c. Webhook receiver down: afterwards every event is delivered, in order per area, each delivery
+//      id once, signed.
+//   d. The alerts process and the broker SIGKILLed in an acknowledged emergency: a sign and a console
+//      opened after the restart show it within 5 s of /readyz; the episode is not raised again.
+//   e. A sensor whose clock runs 20 h ahead: debounce, re-notification and hysteresis keep to
+//      broker time.
+// Prints drill / expected / observed / pass; exits 1 on any failure. MACHI_DRILL_SCALE=small
+// shortens the outages (the CI test, tests/integration/alert-drills.test.ts). Every wait is bounded.
+import type { ChildProcess } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
+import { kafkaTopics } from '../src/bus/topics.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { loadRegistry } from '../src/registry/load.ts';
+import type { ActiveAlerts, AlertEvent } from '../src/schemas/alerts.ts';
+import { startPrivateInflux, startPrivateKafka } from '../tests/integration/private-stack.ts';
+import {
+  annotationKey,
+  annotationKeys,
+  consoleLevel,
+  Flood,
+  OfficeConsole,
+  readTrail,
+  type Seen,
+  SignWatcher,
+  signLevel,
+  steps,
+  type TrailRecord,
+  WebhookSink,
+  waitFor,
+} from './lib/alert-drill-kit.ts';
+import { sleep, startMachi, stopChild, waitForPort } from './lib/processes.ts';
+
+const SMALL = process.env.MACHI_DRILL_SCALE === 'small';
+const OUTAGE_MS = SMALL
+  ? { influx: 20_000, kafka: 12_000, webhook: 20_000 }
+  : { influx: 300_000, kafka: 60_000, webhook: 600_000 };
+const PORTS = {
+  kafka: 19592,
+  influx: 18586,
+  mqtt: 21895,
+  broker: 28095,
+  worker: 28096,
+  alerts: 28097,
+  webhook: 28098,
+};
+const DEBOUNCE_MS = 2000;
+const CLEAR_MS = 10_000;
+const RENOTIFY_MS = 20_000;
+/** Every sensor of the flooded areas reports this often (no radio sensor falls silent). */
+const REPORT_MS = 2000;
+const AHEAD_MS = 20 * 3_600_000;
+const AREA = 'takeo-town';
+const SITE = 'city-hall';
+const SENSOR = {
+  first: 'fs-takeo-001',
+  second: 'fs-takeo-005',
+  depth: 'fs-takeo-004',
+  skewed: 'fs-takeo-009',
+  honest: 'fs-takeo-013',
+  elsewhere: 'fs-kitagata-001',
+};
+const WEBHOOK_SECRET = 'alert-drill-webhook-secret';
+
+const config = loadConfig();
+const registry = loadRegistry(config.devicesDir);
+const prefix = `alert-drill-${Date.now().toString(36)}`;
+const trailTopic = kafkaTopics(prefix).alertEvents;
+const mqttUrl = `mqtt://127.0.0.1:${PORTS.mqtt}`;
+const started = Date.now();
+
+const kafka = await startPrivateKafka(PORTS.kafka);
+const influx = await startPrivateInflux(PORTS.influx);
+const sink = new WebhookSink(PORTS.webhook, WEBHOOK_SECRET);
+await sink.up();
+const env: NodeJS.ProcessEnv = {
+  KAFKA_BROKERS: kafka.address,
+  INFLUX_URL: influx.address,
+  MQTT_PORT: String(PORTS.mqtt),
+  KAFKA_TOPIC_PREFIX: prefix,
+  MACHI_WORKER_GROUP: prefix,
+  MACHI_LOG_LEVEL: 'error',
+  MACHI_ALERT_DEBOUNCE_S: String(DEBOUNCE_MS / 1000),
+  MACHI_ALERT_CLEAR_S: String(CLEAR_MS / 1000),
+  MACHI_ALERT_RADIUS_M: '3000',
+  MACHI_ALERT_RENOTIFY_S: String(RENOTIFY_MS / 1000),
+  MACHI_ALERT_REPUBLISH_S: '30',
+  MACHI_WEBHOOK_URLS: sink.url,
+  MACHI_WEBHOOK_SECRET: WEBHOOK_SECRET,
+};
+const bus = new Kafka({ clientId: prefix, brokers: [kafka.address], logLevel: logLevel.NOTHING });
+const procs: Partial<Record<'broker' | 'worker' | 'alerts', ChildProcess>> = {};
+
+function start(what: 'broker' | 'worker' | 'alerts'): void {
+  const child = startMachi([what], { ...env, HTTP_PORT: String(PORTS[what]) });
+  // Their logs go to stdout, which is not kept: at least say when one ends and how.
+  child.once('exit', (code, signal) =>
+    console.error(`  (machi ${what} exited: ${signal ?? `code ${code}`})`),
+  );
+  procs[what] = child;
+}
+
+/** When the process's /readyz first answered 200 (polled every 50 ms), or undefined after `timeoutMs`. */
+async function ready(what: 'broker' | 'worker' | 'alerts', timeoutMs = 120_000): Promise<number | undefined> {
+  return waitFor(async () => {
+    const res = await fetch(`http://127.0.0.1:${PORTS[what]}/readyz`, { signal: AbortSignal.timeout(2000) });
+    return res.status === 200 ? Date.now() : undefined;
+  }, timeoutMs);
+}
+
+interface Row {
+  drill: string;
+  expected: string;
+  observed: string;
+  pass: boolean;
+}
+const rows: Row[] = [];
+function row(drill: string, expected: string, observed: string, pass: boolean): void {
+  const clean = (s: string) => s.replace(/\s+/g, ' ');
+  rows.push({ drill, expected: clean(expected), observed: clean(observed), pass });
+  console.error(`  ${pass ? 'pass' : 'FAIL'}  ${drill}: ${expected} — ${observed}`);
+}
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+/** Seconds from `from` to an arrival, or "none" when nothing came. */
+const after = (seen: Seen<unknown> | undefined, from: number) => (seen ? secs(seen.at - from) : 'none');
+const isOpen = (a: ActiveAlerts, level: string) => a.areaId === AREA && consoleLevel(a) === level;
+
+interface Cleared {
+  /** When the first "no alert" arrived, from `from` on. */
+  at?: number;
+  /** Something other than "no alert" arrived after it. */
+  reopened: boolean;
+}
+function clearedAfter<T>(seen: Seen<T>[], clear: (v: T) => boolean, from: number): Cleared {
+  const i = seen.findIndex((s) => s.at >= from && clear(s.value));
+  if (i < 0) return { reopened: false };
+  return { at: seen[i]?.at, reopened: seen.slice(i).some((s) => !clear(s.value)) };
+}
+
+const flood = new Flood(mqttUrl, registry, [AREA, 'kitagata'], REPORT_MS);
+let office: OfficeConsole | undefined;
+let sign: SignWatcher | undefined;
+const watched = { areaIds: [AREA, 'kitagata'], siteId: SITE, deviceIds: [SENSOR.skewed] };
+const screens = () => {
+  if (!office || !sign) throw new Error('console and sign not open');
+  return { office, sign };
+};
+
+/** The trail's events for one alert, in order. */
+async function episode(alertId: string): Promise<AlertEvent[]> {
+  return (await readTrail(bus, trailTopic)).filter((r) => r.event.alertId === alertId).map((r) => r.event);
+}
+
+interface Warning {
+  alertId: string;
+  /** When the corroborating sensor's wet condition had held for the debounce: the warning is due. */
+  due: number;
+  console?: Seen<ActiveAlerts>;
+  sign?: Seen<unknown>;
+}
+
+/** One sensor wet (watch), then a neighbour within the radius (warning, shown on signs). */
+async function raiseWarning(): Promise<Warning> {
+  const { office, sign } = screens();
+  const wetAt = await flood.set({ [SENSOR.first]: { wet: true } });
+  const watch = await office.active(AREA).first((a) => isOpen(a, 'watch'), wetAt, DEBOUNCE_MS + 15_000);
+  const alertId = watch?.value.alerts[0]?.id;
+  if (!alertId) throw new Error(`no watch within ${secs(DEBOUNCE_MS + 15_000)} of a wet sensor`);
+  const corroboratingAt = await flood.set({ [SENSOR.second]: { wet: true } });
+  const bound = DEBOUNCE_MS + 15_000;
+  const [onConsole, onSign] = await Promise.all([
+    office.active(AREA).first((a) => isOpen(a, 'warning'), corroboratingAt, bound),
+    sign.notices.first((n) => signLevel(n) === 'warning' && n.alertId === alertId, corroboratingAt, bound),
+  ]);
+  return { alertId, due: corroboratingAt + DEBOUNCE_MS, console: onConsole, sign: onSign };
+}
+
+/** The office acknowledges over MQTT; resolves once the console shows it acknowledged. */
+async function acknowledge(alertId: string): Promise<void> {
+  const { office } = screens();
+  const from = Date.now();
+  await office.acknowledge(alertId, AREA, 'drill-officer');
+  const shown = await office
+    .active(AREA)
+    .first((a) => a.alerts[0]?.id === alertId && a.alerts[0].acknowledgedAt !== undefined, from, 15_000);
+  if (!shown) throw new Error(`acknowledgement of ${alertId} not shown within 15 s`);
+}
+
+/** Waits for the console to show `level` in the area from `from` on. */
+async function consoleShows(level: string, from: number, timeoutMs = 20_000): Promise<Seen<ActiveAlerts>> {
+  const seen = await screens()
+    .office.active(AREA)
+    .first((a) => isOpen(a, level), from, timeoutMs);
+  if (!seen) throw new Error(`console did not show ${level} within ${secs(timeoutMs)}`);
+  return seen;
+}
+
+async function influxDrill(name: string): Promise<void> {
+  const killedAt = Date.now();
+  influx.kill();
+  await sleep(2000);
+  const w = await raiseWarning();
+  row(
+    name,
+    'warning on the console ≤ 2 s after it is due',
+    `${after(w.console, w.due)}`,
+    !!w.console && w.console.at - w.due <= 2000,
+  );
+  row(
+    name,
+    'warning on the sign ≤ 2 s after it is due',
+    `${after(w.sign, w.due)}`,
+    !!w.sign && w.sign.at - w.due <= 2000,
+  );
+  // The flood holds, unacknowledged (re-notified), for half the outage; then it is acknowledged and drains.
+  await sleep(Math.max(0, killedAt + OUTAGE_MS.influx / 2 - Date.now()));
+  await acknowledge(w.alertId);
+  const dryAt = await flood.dryAll();
+  const cleared = await consoleShows('none', dryAt, CLEAR_MS + 15_000);
+  row(
+    name,
+    `cleared on the console ≤ ${secs(CLEAR_MS + 2000)} after the dry readings, InfluxDB still down`,
+    `${secs(cleared.at - dryAt)} (${secs(cleared.at - killedAt)} after the kill)`,
+    cleared.at - dryAt <= CLEAR_MS + 2000,
+  );
+  await sleep(Math.max(0, killedAt + OUTAGE_MS.influx - Date.now()));
+  await influx.start();
+  const backAt = Date.now();
+  const events = await episode(w.alertId);
+  const want = events.map(annotationKey);
+  const have = await waitFor(async () => {
+    const keys = await annotationKeys(influx.address, [w.alertId], killedAt - 60_000);
+    return want.every((k) => keys.has(k)) ? keys : undefined;
+  }, 120_000);
+  const found =
+    have ?? (await annotationKeys(influx.address, [w.alertId], killedAt - 60_000).catch(() => new Set()));
+  row(
+    name,
+    "every event's alert_event annotation in InfluxDB after it returns",
+    `${want.filter((k) => found.has(k)).length}/${want.length} (${steps(events).join(', ')}) within ${secs(Date.now() - backAt)} of its return`,
+    have !== undefined && want.length >= 4,
+  );
+}
+
+async function kafkaDrill(name: string): Promise<void> {
+  const { office, sign } = screens();
+  const w = await raiseWarning();
+  if (!w.console) throw new Error('no warning');
+  await acknowledge(w.alertId);
+  // The dry readings are in Kafka once the broker acknowledged them, and read by the rules soon
+  // after; the rules clear the alert CLEAR_MS later, on their own tick, while Kafka is down.
+  const dryAt = await flood.dryAll();
+  await sleep(3000);
+  const killedAt = Date.now();
+  kafka.kill();
+  await sleep(OUTAGE_MS.kafka);
+  await kafka.start();
+  const backAt = Date.now();
+  await sleep(5000);
+  const when = (c: Cleared) =>
+    !c.at
+      ? 'never'
+      : c.at < backAt
+        ? `${secs(c.at - killedAt)} after the kill (Kafka down)`
+        : `${secs(c.at - backAt)} after Kafka's return`;
+  const goal = 'no alert during the outage or ≤ 5 s after Kafka returns, and it stays so';
+  for (const [who, c] of [
+    ['console', clearedAfter(office.active(AREA).seen, (a) => consoleLevel(a) === 'none', dryAt)],
+    ['sign', clearedAfter(sign.notices.seen, (n) => signLevel(n) === 'none', dryAt)],
+  ] as const)
+    row(
+      name,
+      `${who}: ${goal}`,
+      `${when(c)}${c.reopened ? ', then an alert again' : ''}`,
+      c.at !== undefined && c.at <= backAt + 5000 && !c.reopened,
+    );
+  const events =
+    (await waitFor(async () => {
+      const e = await episode(w.alertId);
+      return e.some((x) => x.transition === 'cleared') ? e : undefined;
+    }, 90_000)) ?? (await episode(w.alertId).catch(() => []));
+  // The two sensors dried together, but each clears on its own reading's time: a tick between the
+  // two may show the warning falling back to watch for a moment before the clear.
+  const seq = steps(events).join(' → ');
+  const wanted = 'raised:watch → escalated:warning → acknowledged:warning';
+  const cleared = [`${wanted} → cleared:warning`, `${wanted} → de-escalated:watch → cleared:watch`];
+  row(name, `audit trail: ${cleared.join(', or ')}; each once`, seq || 'nothing', cleared.includes(seq));
+  const hook = await waitFor(
+    () => sink.deliveries.find((d) => d.event.alertId === w.alertId && d.event.transition === 'cleared'),
+    120_000,
+  );
+  row(
+    name,
+    'webhook receiver gets the cleared event',
+    hook ? `${secs(hook.at - backAt)} after Kafka's return` : 'never',
+    !!hook,
+  );
+}
+
+async function webhookDrill(name: string): Promise<void> {
+  const downAt = Date.now();
+  await sink.down();
+  await flood.set({ [SENSOR.elsewhere]: { wet: true } });
+  const w = await raiseWarning();
+  await flood.set({ [SENSOR.depth]: { wet: true, depthCm: 35 } });
+  await consoleShows('emergency', downAt);
+  await acknowledge(w.alertId);
+  await sleep(3000);
+  await flood.set({ [SENSOR.depth]: { wet: false, depthCm: 0 } });
+  await consoleShows('warning', downAt);
+  // The storm goes on (kitagata's watch is re-notified) until the water drains before the receiver is back.
+  await sleep(Math.max(0, downAt + OUTAGE_MS.webhook - CLEAR_MS - 8000 - Date.now()));
+  const dryAt = await flood.dryAll();
+  await consoleShows('none', dryAt, CLEAR_MS + 15_000);
+  await sleep(Math.max(0, downAt + OUTAGE_MS.webhook - Date.now()));
+  await sink.up();
+  const upAt = Date.now();
+  const raised = (await readTrail(bus, trailTopic)).filter((r) => r.timestamp >= downAt);
+  const ids = new Set(raised.map((r) => r.deliveryId));
+  await waitFor(
+    () => ([...ids].every((id) => sink.deliveries.some((d) => d.deliveryId === id)) ? true : undefined),
+    180_000,
+  );
+  const posts = sink.deliveries.filter((d) => ids.has(d.deliveryId));
+  const firsts = posts.filter((d, i) => posts.findIndex((p) => p.deliveryId === d.deliveryId) === i);
+  const areas = [...new Set(raised.map((r) => r.event.areaId))];
+  const perArea = areas.map((a) => `${a} ${raised.filter((r) => r.event.areaId === a).length}`).join(', ');
+  row(
+    name,
+    'every event raised while it was down delivered after it returns',
+    `${firsts.length}/${raised.length} (${perArea}), the last ${firsts.length ? secs(Math.max(...firsts.map((d) => d.at)) - upAt) : '-'} after its return`,
+    raised.length >= 6 &&
+      areas.length === 2 &&
+      firsts.length === raised.length &&
+      firsts.every((d) => d.at >= upAt),
+  );
+  row(
+    name,
+    'each x-machi-delivery id exactly once',
+    `${posts.length - firsts.length} duplicates in ${posts.length} posts`,
+    posts.length === firsts.length,
+  );
+  const order = (list: Array<{ event: AlertEvent; deliveryId: string }>, area: string) =>
+    list
+      .filter((x) => x.event.areaId === area)
+      .map((x) => x.deliveryId)
+      .join();
+  const inOrder = areas.filter((a) => order(firsts, a) === order(raised, a));
+  row(
+    name,
+    'in audit-trail order per area',
+    `${inOrder.length}/${areas.length} areas in order`,
+    inOrder.length === areas.length,
+  );
+  const genuine = posts.filter((d) => d.genuine).length;
+  row(
+    name,
+    'signature and delivery id verify',
+    `${genuine}/${posts.length}`,
+    genuine === posts.length && posts.length > 0,
+  );
+}
+
+async function crashDrill(name: string): Promise<void> {
+  const w = await raiseWarning();
+  await flood.set({ [SENSOR.depth]: { wet: true, depthCm: 35 } });
+  await consoleShows('emergency', w.due);
+  await acknowledge(w.alertId);
+  const killedAt = Date.now();
+  await Promise.all([stopChild(procs.alerts, 'SIGKILL'), stopChild(procs.broker, 'SIGKILL')]);
+  start('broker');
+  await waitForPort(PORTS.mqtt);
+  start('alerts');
+  const readyAt = await ready('alerts');
+  if (readyAt === undefined) throw new Error('alerts not ready within 120 s of the restart');
+  const [console2, sign2] = [
+    await OfficeConsole.open(mqttUrl, config.mqtt.roles.office, { ...watched, deviceIds: [] }),
+    new SignWatcher(PORTS.mqtt, SITE, config.mqtt.roles.signage),
+  ];
+  try {
+    const shown = (a: ActiveAlerts) =>
+      a.alerts[0]?.id === w.alertId &&
+      a.alerts[0].level === 'emergency' &&
+      a.alerts[0].acknowledgedAt !== undefined;
+    const [c, s] = await Promise.all([
+      console2.active(AREA).first(shown, 0, 15_000),
+      sign2.notices.first((n) => signLevel(n) === 'emergency' && n.alertId === w.alertId, 0, 15_000),
+    ]);
+    const firstShown = (list: Seen<ActiveAlerts>[]) => {
+      const a = list[0]?.value.alerts[0];
+      return a
+        ? `first shown ${a.level}${a.acknowledgedAt ? ' acknowledged' : ' UNACKNOWLEDGED'}${a.id === w.alertId ? '' : ` as ${a.id}`}`
+        : 'first shown: no alert';
+    };
+    row(
+      name,
+      'console opened after the restart: the acknowledged emergency, same id, ≤ 5 s after /readyz',
+      `${after(c, readyAt)}; ${firstShown(console2.active(AREA).seen)}`,
+      !!c && c.at - readyAt <= 5000 && console2.active(AREA).seen[0] === c,
+    );
+    row(
+      name,
+      'sign opened after the restart: the emergency notice, same id, ≤ 5 s after /readyz',
+      `${after(s, readyAt)}; first shown ${sign2.notices.seen[0] ? signLevel(sign2.notices.seen[0].value) : 'nothing'}`,
+      !!s && s.at - readyAt <= 5000 && sign2.notices.seen[0] === s,
+    );
+  } finally {
+    await console2.close();
+    await sign2.close();
+  }
+  // Transitions announced since the kill: the episode carries on, it is not raised (or re-escalated) again.
+  await sleep(3000);
+  const since = (await readTrail(bus, trailTopic)).filter(
+    (r) => r.event.areaId === AREA && r.timestamp >= killedAt,
+  );
+  const again = since.filter(
+    (r) => r.event.alertId !== w.alertId || ['raised', 'escalated'].includes(r.event.transition),
+  );
+  row(
+    name,
+    'the episode is not raised again in the audit trail',
+    since.length
+      ? `after the restart: ${steps(since.map((r) => r.event)).join(', ')}`
+      : 'no new events after the restart',
+    again.length === 0,
+  );
+}
+
+async function clockDrill(name: string): Promise<void> {
+  const { office } = screens();
+  const skewFrom = Date.now();
+  await flood.set({ [SENSOR.skewed]: { wet: false, clockAheadMs: AHEAD_MS } });
+  await sleep(3 * REPORT_MS);
+  const wetAt = await flood.set({ [SENSOR.honest]: { wet: true } });
+  const watch = await office
+    .active(AREA)
+    .first((a) => a.areaId === AREA && a.alerts.length > 0, wetAt, DEBOUNCE_MS + 15_000);
+  const alertId = watch?.value.alerts[0]?.id;
+  row(
+    name,
+    `watch ${secs(DEBOUNCE_MS)}–${secs(DEBOUNCE_MS + 2000)} after the honest wet reading (debounce on broker time)`,
+    `${after(watch, wetAt)}${watch ? ` (${consoleLevel(watch.value)})` : ''}`,
+    !!watch &&
+      watch.at - wetAt >= DEBOUNCE_MS &&
+      watch.at - wetAt <= DEBOUNCE_MS + 2000 &&
+      consoleLevel(watch.value) === 'watch',
+  );
+  if (!alertId) throw new Error('no watch');
+  const renotified = await waitFor(async () => {
+    const e = await episode(alertId);
+    return e.some((x) => x.transition === 're-notified') ? e : undefined;
+  }, RENOTIFY_MS + 15_000);
+  const gap = renotified
+    ? Date.parse(renotified.find((x) => x.transition === 're-notified')?.time ?? '') -
+      Date.parse(renotified[0]?.time ?? '')
+    : Number.NaN;
+  row(
+    name,
+    `re-notified ${secs(RENOTIFY_MS)}–${secs(RENOTIFY_MS + 2000)} after raised`,
+    Number.isNaN(gap) ? 'never' : secs(gap),
+    gap >= RENOTIFY_MS && gap <= RENOTIFY_MS + 2000,
+  );
+  const dryAt = await flood.set({ [SENSOR.honest]: { wet: false } });
+  const cleared = await office.active(AREA).first((a) => isOpen(a, 'none'), dryAt, CLEAR_MS + 15_000);
+  row(
+    name,
+    `cleared ${secs(CLEAR_MS)}–${secs(CLEAR_MS + 2000)} after the dry reading (hysteresis on broker time)`,
+    after(cleared, dryAt),
+    !!cleared && cleared.at - dryAt >= CLEAR_MS && cleared.at - dryAt <= CLEAR_MS + 2000,
+  );
+  const events = (await readTrail(bus, trailTopic)).filter((r) => r.event.alertId === alertId);
+  const worst = Math.max(
+    0,
+    ...events.map((r: TrailRecord) => Math.abs(Date.parse(r.event.time) - r.timestamp)),
+  );
+  row(
+    name,
+    "every event's time within 5 s of when it reached Kafka (the engine's clock did not jump)",
+    `${events.length} events, worst ${secs(worst)}`,
+    events.length >= 3 && worst <= 5000,
+  );
+  const flagged = await office.status.first(
+    (s) => s.deviceId === SENSOR.skewed && (s.flags ?? []).includes('CLOCK_SKEW'),
+    skewFrom,
+    10_000,
+  );
+  row(
+    name,
+    'the skewed sensor flagged CLOCK_SKEW in its status',
+    flagged ? `clockSkewS ${flagged.value.clockSkewS}` : 'not flagged',
+    !!flagged,
+  );
+  await flood.set({ [SENSOR.skewed]: { wet: false } });
+}
+
+const drills: Array<{ name: string; run: (name: string) => Promise<void> }> = [
+  { name: `a. InfluxDB killed for ${OUTAGE_MS.influx / 1000} s`, run: influxDrill },
+  { name: `b. Kafka killed for ${OUTAGE_MS.kafka / 1000} s and restarted`, run: kafkaDrill },
+  { name: `c. webhook receiver down for ${OUTAGE_MS.webhook / 1000} s`, run: webhookDrill },
+  { name: 'd. alerts + broker SIGKILLed in an acknowledged emergency', run: crashDrill },
+  { name: 'e. device clock 20 h ahead', run: clockDrill },
+];
+
+try {
+  start('broker');
+  await waitForPort(PORTS.mqtt);
+  start('worker');
+  start('alerts');
+  for (const what of ['broker', 'worker', 'alerts'] as const)
+    if ((await ready(what)) === undefined) throw new Error(`machi ${what} not ready within 120 s`);
+  office = await OfficeConsole.open(mqttUrl, config.mqtt.roles.office, watched);
+  sign = new SignWatcher(PORTS.mqtt, SITE, config.mqtt.roles.signage);
+  flood.start();
+  await consoleShows('none', 0, 30_000);
+  for (const drill of drills) {
+    console.error(`• ${drill.name}`);
+    try {
+      await drill.run(drill.name);
+    } catch (err) {
+      row(drill.name, 'runs to the end', `error: ${(err as Error).message}`, false);
+    }
+    // Every drill ends with the flood drained and the screens clear, ready for the next.
+    await flood.dryAll();
+    const shown = screens().office.active(AREA);
+    const quiet = await waitFor(() => {
+      const latest = shown.latest();
+      return latest && consoleLevel(latest) === 'none' ? true : undefined;
+    }, CLEAR_MS + 30_000);
+    if (!quiet) row(drill.name, 'the area is clear again afterwards', 'still shows an alert', false);
+  }
+  const invalid = [...screens().office.invalid, ...screens().sign.invalid];
+  row(
+    'all',
+    'every retained message valid for its schema',
+    invalid.length ? invalid.slice(0, 3).join(' | ') : 'all valid',
+    invalid.length === 0,
+  );
+} catch (err) {
+  row('set-up', 'the stack starts', `error: ${(err as Error).message}`, false);
+} finally {
+  await flood.stop();
+  await office?.close();
+  await sign?.close();
+  await sink.down();
+  await Promise.all([stopChild(procs.alerts), stopChild(procs.worker)]);
+  await stopChild(procs.broker);
+  await kafka.dispose();
+  await influx.dispose();
+}
+
+const failed = rows.filter((r) => !r.pass).length;
+console.log(
+  `# alert fault drills, ${SMALL ? 'small' : 'full'} scale: debounce ${DEBOUNCE_MS / 1000} s, clear ${CLEAR_MS / 1000} s, re-notify ${RENOTIFY_MS / 1000} s; ${Math.round((Date.now() - started) / 1000)} s wall`,
+);
+console.log('drill\texpected\tobserved\tpass');
+for (const r of rows) console.log(`${r.drill}\t${r.expected}\t${r.observed}\t${r.pass ? 'pass' : 'FAIL'}`);
+console.log(failed ? `ALERT DRILLS FAILED: ${failed} check(s)` : 'all alert drills passed');
+process.exitCode = failed ? 1 : 0;
