@@ -25,6 +25,9 @@ import { brokerMetrics } from './metrics.ts';
 import { type Principal, principalOf } from './principal.ts';
 import { cappedPersistence } from './session-queue.ts';
 
+/** After the drain: a pause for PUBACKs to be written, then up to this long for them to leave. */
+const FLUSH_GRACE_MS = 200;
+const FLUSH_TIMEOUT_MS = 1000;
 const DRAIN_TIMEOUT_MS = 5000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -114,6 +117,14 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
     log.info({ devices: registry.devices.size, users: users.users.size, dropped }, 'credentials reloaded');
   }
 
+  /** Bytes written to clients' sockets and not yet handed to the kernel. */
+  function unsentBytes(): number {
+    const connected = (
+      aedes as unknown as { clients: Record<string, { conn?: { writableLength?: number } }> }
+    )?.clients;
+    return Object.values(connected ?? {}).reduce((sum, c) => sum + (c.conn?.writableLength ?? 0), 0);
+  }
+
   async function shutdown(deadline: number) {
     const left = () => Math.max(0, deadline - Date.now());
     handoff?.close();
@@ -123,6 +134,11 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
     while ((handoff?.held ?? 0) > 0 && Date.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
     if (handoff?.held)
       log.warn({ held: handoff.held }, 'stopping without PUBACKs for held messages: devices resend');
+    // A released message's PUBACK is written a few steps after its callback, and closing a client
+    // destroys its socket with whatever is still buffered: give the PUBACKs time to leave.
+    const flushUntil = Date.now() + Math.min(FLUSH_TIMEOUT_MS, left());
+    await new Promise((r) => setTimeout(r, Math.min(FLUSH_GRACE_MS, left())));
+    while (Date.now() < flushUntil && unsentBytes() > 0) await new Promise((r) => setTimeout(r, 10));
     const broker = aedes;
     if (broker) await within(new Promise<void>((resolve) => broker.close(() => resolve())), left());
     await listeners?.close();

@@ -14,8 +14,9 @@
 // broker's (MACHI_DEAD_LETTERS_TOTAL_S); without one the client is disconnected (DEAD_LETTER_BUDGET)
 // and nothing is produced, so a flood of refused publishes cannot crowd out valid readings.
 //
-// Stopping: once `close()` is called a device's publish is refused (the client is disconnected and
-// resends elsewhere or later) while those already held finish; `held` tells the broker when.
+// Stopping: once `close()` is called a device's new publish is left unanswered (the device resends
+// it elsewhere or later) while those already held finish and are PUBACKed; `held` tells the
+// broker when.
 import type { AuthorizePublishHandler, Client } from 'aedes';
 import { toCanonical } from '../adapters/validate.ts';
 import type { BatchProducer, SendCallback } from '../bus/batch-producer.ts';
@@ -41,7 +42,6 @@ export class HandoffError extends Error {
       | 'NOT_AUTHORIZED'
       | 'INFLIGHT_BUDGET'
       | 'KAFKA_UNAVAILABLE'
-      | 'BROKER_STOPPING'
       | 'DEAD_LETTER_BUDGET'
       | 'INTERNAL_ERROR',
     message: string,
@@ -227,13 +227,11 @@ export function createHandoff({ config, registry, producer, topics, metrics, log
     if (route === 'mqtt') return callback(null);
     const deviceTopic = route;
     if (closed) {
-      return refuse(
-        client,
-        'BROKER_STOPPING',
-        'broker stopping: publish refused, to be resent',
-        callback,
-        'debug',
-      );
+      // Left unanswered, not refused: a refusal would close the connection before the PUBACKs of
+      // this client's held messages go out. Its socket pauses; the device resends this one after
+      // reconnecting (to another broker, or this one restarted).
+      log.debug({ clientId: client.id }, 'broker stopping: publish left unacknowledged, to be resent');
+      return;
     }
 
     if ((pending.get(client) ?? 0) >= perClient) {
