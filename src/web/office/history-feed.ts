@@ -4,6 +4,7 @@
 // until the week is read the history says it is not ready, and the API answers 503.
 import type { Consumer, Kafka } from 'kafkajs';
 import { ensureTopics, fetchReplayOffsets } from '../../bus/admin.ts';
+import { IDLE_TOPIC_CONSUMER } from '../../bus/consumer.ts';
 import { createKafka } from '../../bus/kafka.ts';
 import { ReplayProgress } from '../../bus/replay-progress.ts';
 import { kafkaTopics } from '../../bus/topics.ts';
@@ -29,7 +30,7 @@ export class AlertHistoryFeed {
   ) {
     this.kafka = createKafka(config, log, 'office');
     this.groupId = `${config.kafka.clientId}-office-history-${process.pid}-${Date.now().toString(36)}`;
-    this.consumer = this.kafka.consumer({ groupId: this.groupId });
+    this.consumer = this.kafka.consumer({ ...IDLE_TOPIC_CONSUMER, groupId: this.groupId });
     this.topic = kafkaTopics(config.kafka.topicPrefix).alertEvents;
   }
 
