@@ -58,6 +58,7 @@ const NOT_FOUND = answer(404, 'MACHI_ERR_NOT_FOUND');
 const BAD_REQUEST = answer(400, 'MACHI_ERR_BAD_REQUEST');
 const METHOD_NOT_ALLOWED = answer(405, 'MACHI_ERR_METHOD_NOT_ALLOWED');
 const UNAUTHORIZED = answer(401, 'MACHI_ERR_UNAUTHORIZED');
+const FORBIDDEN = answer(403, 'MACHI_ERR_FORBIDDEN');
 const TOO_LARGE = answer(431, 'MACHI_ERR_HEADERS_TOO_LARGE');
 const wsRefused = (status: number): HttpExpect => ({ kind: 'http', statuses: [status], text: true });
 
@@ -66,6 +67,8 @@ export interface ModelRequest {
   target: string;
   /** The Authorization header's value as Node hands it over (trimmed). */
   authorization?: string;
+  /** The request's Content-Type: the ack route takes JSON only (a form post from another site is not). */
+  contentType?: string;
 }
 
 /** What src/alerts/acks.ts's basicCredentials makes of the header, and whether it is the office. */
@@ -99,11 +102,15 @@ function routes(site: HttpSite): ModelRoute[] {
   });
   const get = (path: string): ModelRoute => ({ method: 'GET', path, outcome: () => OK });
   return [
-    // The office's ack route: no alert the fuzzer names is open, so the office gets a 404.
+    // The office's ack route: JSON only (CSRF), then the login; no alert the fuzzer names is open,
+    // so the office gets a 404.
     {
       method: 'POST',
       path: '/api/alerts/*',
-      outcome: (_p, req) => (isOffice(req.authorization, site.officePassword) ? NOT_FOUND : UNAUTHORIZED),
+      outcome: (_p, req) => {
+        if (req.contentType?.split(';')[0]?.trim().toLowerCase() !== 'application/json') return FORBIDDEN;
+        return isOffice(req.authorization, site.officePassword) ? NOT_FOUND : UNAUTHORIZED;
+      },
     },
     files('/assets/'),
     get('/vendor/mqtt.min.js'),
@@ -500,20 +507,18 @@ function hugeBodyCase(ctx: Ctx, family: string): HttpInput {
   const auth = pick(rng, [undefined, basic(`office:${site.officePassword}`), basic('office:nope')]);
   const size = int(rng, 64 * 1024, 32 * 1024 * 1024);
   const chunked = rng.next() < 0.3;
+  const contentType = pick(rng, [
+    'application/json',
+    'application/octet-stream',
+    'text/plain',
+    'multipart/form-data; boundary=x',
+  ]);
   // Kept alive: the answer comes before the body is read, and a server that closes a connection
   // the client is still sending on resets it, which can wipe the answer out of the client's
   // buffer before it is read (TCP, not machi). Kept alive, Node reads and discards the body.
   const headers: Header[] = [
     ...BASE_HEADERS.filter(([name]) => name !== 'Connection'),
-    [
-      'Content-Type',
-      pick(rng, [
-        'application/json',
-        'application/octet-stream',
-        'text/plain',
-        'multipart/form-data; boundary=x',
-      ]),
-    ],
+    ['Content-Type', contentType],
     chunked ? ['Transfer-Encoding', 'chunked'] : ['Content-Length', String(size)],
     ...(auth ? [['Authorization', auth] as [string, string]] : []),
   ];
@@ -525,7 +530,7 @@ function hugeBodyCase(ctx: Ctx, family: string): HttpInput {
       head: chunked ? Buffer.concat([head, Buffer.from(`${size.toString(16)}\r\n`)]) : head,
       body: { size, fill: pick(rng, ['x', '{', '\u0000']), chunk: 64 * 1024 },
     },
-    expect: expectRoute(site, { method: 'POST', target, authorization: auth }),
+    expect: expectRoute(site, { method: 'POST', target, authorization: auth, contentType }),
     summary: `POST ${target} with a ${size}-byte body${chunked ? ' (chunked)' : ''}${auth ? '' : ' (no credentials)'}`,
   };
 }
@@ -587,7 +592,12 @@ function badJsonCase(ctx: Ctx, family: string): HttpInput {
   return {
     family,
     request: { head: Buffer.concat([head, body]) },
-    expect: expectRoute(site, { method: 'POST', target, authorization: auth }),
+    expect: expectRoute(site, {
+      method: 'POST',
+      target,
+      authorization: auth,
+      contentType: 'application/json',
+    }),
     summary: `POST ${target} with ${body.length} bytes of bad JSON`,
   };
 }

@@ -2,18 +2,20 @@
 // input against what it expected: acknowledgements published as the office, records produced
 // straight to Kafka, requests over raw sockets. What the services did is read back from the
 // dead-letter topic, the alert topics and the process's log (bench/lib/fuzz-machi.ts).
+import { createHash } from 'node:crypto';
 import { type Kafka, Partitioners } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
+import { stampAck } from '../../src/broker/ack-stamp.ts';
+import { ROLE_USERS } from '../../src/broker/auth.ts';
 import type { KafkaTopics } from '../../src/bus/topics.ts';
 import { AlertAck, AlertEvent } from '../../src/schemas/alerts.ts';
-import { DeadLetter } from '../../src/schemas/dead-letter.ts';
+import { DEAD_LETTER_KEPT_BYTES, DeadLetter } from '../../src/schemas/dead-letter.ts';
 import { type RawResponse, sendRaw } from './fuzz-http-wire.ts';
 import { type LogWatch, skippedKey, within } from './fuzz-machi.ts';
 import type { Consumed } from './fuzz-records.ts';
 import type { ServiceInput } from './fuzz-services.ts';
 
 /** The alert service keeps this much of a refused payload in its dead letter (src/alerts/component.ts). */
-const ALERTS_KEEP_BYTES = 4096;
 const HTTP_TIMEOUT_MS = 15_000;
 
 export interface ServiceObserved {
@@ -185,8 +187,16 @@ export async function fuzzServices(opts: {
 
 // ---- checking ----
 
-const ackKey = (topic: string, payload: Buffer) =>
-  `${topic}\n${payload.subarray(0, ALERTS_KEEP_BYTES).toString('base64')}`;
+/** The fuzzer logs in with the demo's shared office login: the broker stamps acks with its name. */
+const OFFICE: Parameters<typeof stampAck>[1] = {
+  role: 'office',
+  user: ROLE_USERS.office,
+  officeRole: 'operator',
+};
+/** An ack as the alert service received it (stamped by the broker), matched by topic and hash. */
+const sentAckKey = (topic: string, payload: Buffer) =>
+  `${topic}\n${createHash('sha256').update(stampAck(payload, OFFICE)).digest('hex')}`;
+const letterAckKey = (l: DeadLetter) => `${l.mqttTopic ?? ''}\n${l.payloadSha256 ?? ''}`;
 const sourceKey = (stage: string, topic: string, partition: number, offset: string) =>
   `${stage} ${topic}:${partition}@${offset}`;
 
@@ -208,16 +218,14 @@ export interface ServiceCheckContext {
 export function pendingEffects(observed: ServiceObserved[], c: ServiceCheckContext): number {
   const letters = new Set(
     c.watch.letters.map((l) =>
-      l.source
-        ? sourceKey(l.stage, l.source.topic, l.source.partition, l.source.offset)
-        : ackKey(l.mqttTopic ?? '', Buffer.from(l.payloadBase64, 'base64')),
+      l.source ? sourceKey(l.stage, l.source.topic, l.source.partition, l.source.offset) : letterAckKey(l),
     ),
   );
   let pending = 0;
   for (const o of observed) {
     const i = o.input;
     if (i.channel === 'ack' && o.acked) {
-      if (i.expect.kind === 'ack-refused' && !letters.has(ackKey(i.topic, i.payload))) pending++;
+      if (i.expect.kind === 'ack-refused' && !letters.has(sentAckKey(i.topic, i.payload))) pending++;
       if (i.expect.kind === 'ack-ignored' && !c.logs.ignoredAcks.has(i.expect.alertId)) pending++;
     }
     if (i.channel === 'kafka' && o.offset !== undefined && o.partition !== undefined) {
@@ -255,7 +263,7 @@ export function checkServices(
   };
   const ackLetters = countBy(
     c.watch.letters.filter((l) => l.stage === 'alerts' && l.mqttTopic !== undefined),
-    (l) => ackKey(l.mqttTopic ?? '', Buffer.from(l.payloadBase64, 'base64')),
+    (l) => letterAckKey(l),
   );
   const sourced = countBy(
     c.watch.letters.filter((l) => l.source),
@@ -282,7 +290,7 @@ export function checkServices(
       }
       const e = i.expect;
       if (e.kind === 'ack-refused') {
-        const letter = ackLetters.get(ackKey(i.topic, i.payload))?.shift();
+        const letter = ackLetters.get(sentAckKey(i.topic, i.payload))?.shift();
         if (!letter) {
           violate(`${tag} on ${i.topic}: not dead-lettered (expected ${e.reasons.join('|')})`);
           count(outcomes, 'ack: NOT dead-lettered');
@@ -299,7 +307,7 @@ export function checkServices(
         else if (acknowledged.has(e.alertId))
           violate(`${tag}: unknown alert ${e.alertId} recorded as acknowledged`);
         else count(outcomes, 'ack: well-formed, no open alert of that id: no action, logged');
-        if (ackLetters.get(ackKey(i.topic, i.payload))?.length)
+        if (ackLetters.get(sentAckKey(i.topic, i.payload))?.length)
           violate(`${tag}: a well-formed acknowledgement was dead-lettered`);
       }
       continue;
@@ -320,8 +328,12 @@ export function checkServices(
         if (!letter) workerMissed.push(`${tag} at ${at} (${i.value?.length ?? 'null'} bytes)`);
         else if (letter.reason !== 'RECORD_INVALID')
           violate(`${tag} at ${at}: worker dead letter ${letter.reason}`);
-        // The whole record, or (should the worker bound it) at least its first 4 KiB.
-        else if (!value.subarray(0, kept.length).equals(kept) || kept.length < Math.min(value.length, 4096))
+        // Its first KiB, its length and its hash: enough to find the record, never a dead letter over Kafka's limit.
+        else if (
+          !kept.equals(value.subarray(0, DEAD_LETTER_KEPT_BYTES)) ||
+          letter.payloadBytes !== value.length ||
+          letter.payloadSha256 !== createHash('sha256').update(value).digest('hex')
+        )
           violate(`${tag} at ${at}: the worker's dead letter does not hold the record`);
         else seen.push('worker dead letter');
       }

@@ -6,7 +6,8 @@ import type { Principal } from './principal.ts';
 export function stampAck(payload: Buffer, principal: Extract<Principal, { role: 'office' }>): Buffer {
   let body: unknown;
   try {
-    body = JSON.parse(payload.toString('utf8'));
+    // Fatal decoding: a lenient one would turn invalid UTF-8 into valid JSON the service then took.
+    body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
   } catch {
     return payload;
   }
