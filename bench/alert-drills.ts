@@ -17,6 +17,9 @@
 // Prints drill / expected / observed / pass; exits 1 on any failure. MACHI_DRILL_SCALE=small
 // shortens the outages (the CI test, tests/integration/alert-drills.test.ts). Every wait is bounded.
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaTopics } from '../src/bus/topics.ts';
 import { loadConfig } from '../src/config/config.ts';
@@ -88,7 +91,7 @@ const env: NodeJS.ProcessEnv = {
   MQTT_PORT: String(PORTS.mqtt),
   KAFKA_TOPIC_PREFIX: prefix,
   MACHI_WORKER_GROUP: prefix,
-  MACHI_LOG_LEVEL: 'error',
+  MACHI_LOG_LEVEL: 'warn',
   MACHI_ALERT_DEBOUNCE_S: String(DEBOUNCE_MS / 1000),
   MACHI_ALERT_CLEAR_S: String(CLEAR_MS / 1000),
   MACHI_ALERT_RADIUS_M: '3000',
@@ -100,8 +103,12 @@ const env: NodeJS.ProcessEnv = {
 const bus = new Kafka({ clientId: prefix, brokers: [kafka.address], logLevel: logLevel.NOTHING });
 const procs: Partial<Record<'broker' | 'worker' | 'alerts', ChildProcess>> = {};
 
+/** Each process's warnings and errors, kept for a failed run (printed at the end). */
+const logDir = mkdtempSync(join(tmpdir(), 'machi-alert-drill-'));
+const logOf = (what: string) => join(logDir, `${what}.log`);
+
 function start(what: 'broker' | 'worker' | 'alerts'): void {
-  const child = startMachi([what], { ...env, HTTP_PORT: String(PORTS[what]) });
+  const child = startMachi([what], { ...env, HTTP_PORT: String(PORTS[what]) }, logOf(what));
   // Their logs go to stdout, which is not kept: at least say when one ends and how.
   child.once('exit', (code, signal) =>
     console.error(`  (machi ${what} exited: ${signal ?? `code ${code}`})`),
@@ -502,13 +509,16 @@ async function clockDrill(name: string): Promise<void> {
   await flood.set({ [SENSOR.skewed]: { wet: false } });
 }
 
-const drills: Array<{ name: string; run: (name: string) => Promise<void> }> = [
+const allDrills: Array<{ name: string; run: (name: string) => Promise<void> }> = [
   { name: `a. InfluxDB killed for ${OUTAGE_MS.influx / 1000} s`, run: influxDrill },
   { name: `b. Kafka killed for ${OUTAGE_MS.kafka / 1000} s and restarted`, run: kafkaDrill },
   { name: `c. webhook receiver down for ${OUTAGE_MS.webhook / 1000} s`, run: webhookDrill },
   { name: 'd. alerts + broker SIGKILLed in an acknowledged emergency', run: crashDrill },
   { name: 'e. device clock 20 h ahead', run: clockDrill },
 ];
+/** MACHI_DRILLS=b,c runs only those (while working on one); the default and CI run all. */
+const only = process.env.MACHI_DRILLS?.split(',');
+const drills = allDrills.filter((d) => !only || only.includes(d.name.slice(0, 1)));
 
 try {
   start('broker');
@@ -564,4 +574,10 @@ console.log(
 console.log('drill\texpected\tobserved\tpass');
 for (const r of rows) console.log(`${r.drill}\t${r.expected}\t${r.observed}\t${r.pass ? 'pass' : 'FAIL'}`);
 console.log(failed ? `ALERT DRILLS FAILED: ${failed} check(s)` : 'all alert drills passed');
+if (failed)
+  for (const what of ['alerts', 'worker', 'broker']) {
+    const lines = existsSync(logOf(what)) ? readFileSync(logOf(what), 'utf8').trim().split('\n') : [];
+    console.log(`# machi ${what}: the last of ${lines.length} log lines (${logOf(what)})`);
+    for (const line of lines.slice(-25)) console.log(line.slice(0, 400));
+  }
 process.exitCode = failed ? 1 : 0;

@@ -136,7 +136,7 @@ function routes(site: HttpSite): ModelRoute[] {
   ];
 }
 
-/** The answer machi's router gives a request that Node's parser let through (src/web/http.ts). */
+/** The answer machi's router gives a request that Node's parser let through (src/http/app.ts). */
 export function expectRoute(site: HttpSite, req: ModelRequest): HttpExpect {
   let url: URL;
   try {

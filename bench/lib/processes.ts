@@ -1,6 +1,7 @@
 // Child processes the bench starts: started with a known environment, stopped by PID, never left
 // behind. Every wait is bounded.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { connect } from 'node:net';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -23,11 +24,15 @@ export async function waitForPort(port: number, timeoutMs = 60_000, host = '127.
 }
 
 /** `node bin/machi.js <command>` in demo mode (demo registry and secrets) with extra environment; stderr passed through. */
-export function startMachi(command: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn('node', ['bin/machi.js', ...command], {
+/** `machi <command>`; its log (stdout) is dropped, or appended to `logFile`. */
+export function startMachi(command: string[], env: NodeJS.ProcessEnv, logFile?: string): ChildProcess {
+  const log = logFile ? openSync(logFile, 'a') : 'ignore';
+  const child = spawn('node', ['bin/machi.js', ...command], {
     env: { ...process.env, MACHI_MODE: 'demo', MACHI_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', log, 'inherit'],
   });
+  if (typeof log === 'number') closeSync(log);
+  return child;
 }
 
 /** Sends `signal`, then SIGKILL if the child has not exited within `graceMs`. */

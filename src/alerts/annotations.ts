@@ -2,7 +2,7 @@
 // output, so an InfluxDB outage delays only the annotations and never an alert.
 import { Point } from '@influxdata/influxdb-client';
 import type { AlertEvent } from '../schemas/alerts.ts';
-import { type InfluxWriter, isInvalidWrite } from '../workers/influx-writer.ts';
+import { type InfluxWriter, isInvalidWrite } from '../store/influx-writer.ts';
 import { type OutboxRecord, Undeliverable } from './outbox.ts';
 
 export function alertPoint(event: AlertEvent): Point {

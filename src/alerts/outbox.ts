@@ -8,8 +8,8 @@ import type { Kafka } from 'kafkajs';
 import type { Gauge } from 'prom-client';
 import { STARTUP_RETRY, startGroupAtEndIfNew } from '../bus/admin.ts';
 import { IDLE_TOPIC_CONSUMER } from '../bus/consumer.ts';
+import { type BackoffOptions, retry } from '../lib/retry.ts';
 import type { Logger } from '../observability/logger.ts';
-import { type BackoffOptions, retry } from '../runtime/retry.ts';
 import { AlertEvent } from '../schemas/alerts.ts';
 import type { ReasonCode } from '../schemas/reasons.ts';
 

@@ -6,12 +6,14 @@
 // The doors (issue 21): a connect-rate cap; bans from failure budgets (bans.ts) checked before any
 // password; scrypt on libuv's threadpool, a few at a time, with a bounded queue (full: CONNACK 3);
 // client ids bound to identities (client-ids.ts); persistent sessions only for devices and services.
+
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthenticateError, Client } from 'aedes';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry } from '../registry/schema.ts';
 import { sameSecret, verifySecretAsync } from '../registry/secrets.ts';
+import { ROLE_USERS } from '../schemas/topics.ts';
 import type { Users } from '../users/schema.ts';
 import { type BanScope, Bans } from './bans.ts';
 import { clientIdBinding } from './client-ids.ts';
@@ -49,13 +51,6 @@ const RETURN_CODE: Record<AuthFailure, number> = {
 const COUNTS_FOR_ADDRESS = new Set<AuthFailure>(['BAD_CREDENTIALS', 'UNKNOWN_USER', 'ANONYMOUS_REFUSED']);
 /** Roles whose sessions are always clean: their queues would grow for nobody. */
 const CLEAN_ONLY = new Set<Principal['role']>(['signage', 'office', 'anonymous']);
-
-export const ROLE_USERS = {
-  office: 'office',
-  service: 'machi-service',
-  recorder: 'recorder',
-  signage: 'signage',
-} as const;
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 

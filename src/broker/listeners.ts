@@ -5,6 +5,7 @@
 // At the door: at most MACHI_MQTT_MAX_CONNECTIONS_PER_IP open connections per source address;
 // WebSocket frames no larger than the MQTT packet limit (ws refuses a bigger frame from its header,
 // before buffering it) and browsers only from the page's own origin or MACHI_MQTT_WS_ORIGINS.
+
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer as createTcpServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -12,12 +13,11 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { Aedes, Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Config } from '../config/config.ts';
-import type { HttpApp } from '../web/http.ts';
+import type { HttpApp } from '../http/app.ts';
+import { WEBSOCKET_PATH } from '../schemas/topics.ts';
 import { clientCertificateOptions } from './client-certs.ts';
 import { ConnectionsPerAddress, originAllowed } from './door-limits.ts';
 import { guardPacketSize, maxPacketBytes } from './packet-guard.ts';
-
-export const WEBSOCKET_PATH = '/mqtt';
 
 /** Each accepted stream's source address (a WebSocket stream has none of its own). */
 const addresses = new WeakMap<object, string>();

@@ -2,7 +2,7 @@
 // partitions, so readings keyed by device spread over consumers.
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config/config.ts';
-import { retry } from '../runtime/retry.ts';
+import { retry } from '../lib/retry.ts';
 import { kafkaTopics } from './topics.ts';
 
 export function allTopicNames(prefix: string): string[] {

@@ -6,8 +6,8 @@
 // `KafkaRefusedError` (retriable false) while the others go through. A split may duplicate records
 // of partitions Kafka had already taken: at-least-once, as everywhere in the hand-off.
 import type { Kafka, Message, Producer } from 'kafkajs';
+import { retry } from '../lib/retry.ts';
 import type { Logger } from '../observability/logger.ts';
-import { retry } from '../runtime/retry.ts';
 import { memoizedDefaultPartitioner } from './partitioner.ts';
 
 export interface BatchProducerOptions {

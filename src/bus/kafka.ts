@@ -34,7 +34,7 @@ export function createKafka(config: Config, log: Logger, clientSuffix?: string):
     logCreator: pinoLogCreator(log.child({ component: 'kafkajs' })),
     connectionTimeout: 3000,
     requestTimeout: 10_000,
-    // machi's own retry loop (src/runtime/retry.ts) decides about longer outages.
+    // machi's own retry loop (src/lib/retry.ts) decides about longer outages.
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
   });
 }

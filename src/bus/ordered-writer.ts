@@ -4,9 +4,9 @@
 // what a crash before Kafka took a record means (the alerts reconcile at start-up).
 import type { Producer } from 'kafkajs';
 import type { Gauge } from 'prom-client';
+import { Fifo } from '../lib/fifo.ts';
+import { retry } from '../lib/retry.ts';
 import type { Logger } from '../observability/logger.ts';
-import { Fifo } from '../runtime/fifo.ts';
-import { retry } from '../runtime/retry.ts';
 
 interface Entry {
   topic: string;

@@ -1,6 +1,6 @@
+import { pipelineComponents } from '../app/pipeline.ts';
+import { createRuntime, startComponents, untilSignal } from '../app/run.ts';
 import { loadConfig } from '../config/config.ts';
-import { pipelineComponents } from '../runtime/pipeline.ts';
-import { createRuntime, startComponents, untilSignal } from '../runtime/run.ts';
 import { assertStackReachable } from '../stack/stack.ts';
 import type { Command } from './command.ts';
 

@@ -1,6 +1,7 @@
 // The shape of one `machi` subcommand: thin, parses its own arguments, returns an exit code.
+
+import { createRuntime, startComponents, untilSignal } from '../app/run.ts';
 import type { ComponentFactory } from '../runtime/component.ts';
-import { createRuntime, startComponents, untilSignal } from '../runtime/run.ts';
 export interface Command {
   name: string;
   summary: string;

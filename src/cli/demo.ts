@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { runScenario } from '../../simulators/run.ts';
 import { loadScenario, type Scenario } from '../../simulators/scenario.ts';
+import { pipelineComponents } from '../app/pipeline.ts';
+import { createRuntime, startComponents } from '../app/run.ts';
 import { type Config, loadConfig } from '../config/config.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { brokerUrl } from '../runtime/component.ts';
-import { pipelineComponents } from '../runtime/pipeline.ts';
-import { createRuntime, startComponents } from '../runtime/run.ts';
 import { type ServiceName, stackDown, stackStatus, stackUp } from '../stack/stack.ts';
 import { type Command, showHelp, wantsHelp } from './command.ts';
 

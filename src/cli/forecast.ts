@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
+import { createRuntime } from '../app/run.ts';
 import { formatReport, runBacktest } from '../forecast/backtest-report.ts';
 import { runForecastOnce } from '../forecast/component.ts';
-import { createRuntime } from '../runtime/run.ts';
 import type { Command } from './command.ts';
 
 const USAGE = `machi forecast backtest --csv FILE [--location NAME] [--from DATE --to DATE] [--holidays FILE] [--json] [--predictions OUT.csv] [--threads N]

@@ -1,14 +1,15 @@
 // `machi <command>`: dispatches to one file per subcommand; errors with a code print cleanly.
+
+import { installProcessGuards } from '../app/process-guards.ts';
 import { loadConfig } from '../config/config.ts';
 import { assertProductionReady } from '../config/production.ts';
 import { createLogger } from '../observability/logger.ts';
-import { installProcessGuards } from '../runtime/process-guards.ts';
 import type { Command } from './command.ts';
 import { commands } from './commands.ts';
 
 /**
  * Commands that serve until stopped: a stray promise rejection must not take them down, and an
- * uncaught exception stops them the way SIGTERM does (src/runtime/process-guards.ts). One-shot
+ * uncaught exception stops them the way SIGTERM does (src/app/process-guards.ts). One-shot
  * commands keep Node's default, failing at once.
  */
 const SERVING = new Set(['all', 'broker', 'worker', 'alerts']);

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { record } from '../../simulators/record.ts';
+import { untilSignal } from '../app/run.ts';
 import { loadConfig } from '../config/config.ts';
-import { untilSignal } from '../runtime/run.ts';
 import { type Command, showHelp, wantsHelp } from './command.ts';
 
 export const recordCommand: Command = {

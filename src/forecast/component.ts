@@ -1,12 +1,13 @@
 // The forecasting component: runs the job on a node-cron schedule (and once at start), publishes
 // each sign's congestion message retained, and marks the last one stale when runs keep failing.
+
 import mqtt, { type MqttClient } from 'mqtt';
 import cron, { type ScheduledTask } from 'node-cron';
 import { loadRegistry } from '../registry/load.ts';
 import { brokerTls, brokerUrl, type Component, connectService, type Runtime } from '../runtime/component.ts';
 import type { CongestionMessage } from '../schemas/signage.ts';
-import { topics } from '../schemas/topics.ts';
-import { InfluxWriter } from '../workers/influx-writer.ts';
+import { ROLE_USERS, topics } from '../schemas/topics.ts';
+import { InfluxWriter } from '../store/influx-writer.ts';
 import { ForecastJob } from './job.ts';
 
 export interface ForecastComponent extends Component {
@@ -72,7 +73,7 @@ export function forecastComponent(runtime: Runtime): ForecastComponent {
 export async function runForecastOnce(runtime: Runtime): Promise<number> {
   const client = await mqtt.connectAsync(brokerUrl(runtime), {
     ...brokerTls(runtime.config),
-    username: 'machi-service',
+    username: ROLE_USERS.service,
     password: runtime.config.mqtt.roles.service,
   });
   const job = new ForecastJob(

@@ -6,7 +6,7 @@ import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry, Site } from '../registry/schema.ts';
 import type { CongestionMessage } from '../schemas/signage.ts';
-import type { InfluxWriter } from '../workers/influx-writer.ts';
+import type { InfluxWriter } from '../store/influx-writer.ts';
 import { type CityContext, cityContexts } from './context.ts';
 import { isJapaneseHoliday } from './holidays-jp.ts';
 import { congestionLevel } from './levels.ts';

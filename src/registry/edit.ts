@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
-import { writeFileAtomic } from '../runtime/atomic-write.ts';
+import { writeFileAtomic } from '../lib/atomic-write.ts';
 import { loadRegistry } from './load.ts';
 import { Device } from './schema.ts';
 import { generateSecret, hashSecret } from './secrets.ts';

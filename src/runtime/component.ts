@@ -1,12 +1,14 @@
 // A long-running part of machi (broker, worker, alerts, forecast, web). `machi all` runs several in
 // one process; each also runs alone (`machi broker`, `machi worker`, ...) for scale-out.
+
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
+import type { HttpApp } from '../http/app.ts';
+import type { ReadinessCheck } from '../http/health.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { ReadinessCheck } from '../web/health.ts';
-import type { HttpApp } from '../web/http.ts';
+import { ROLE_USERS } from '../schemas/topics.ts';
 
 export interface Runtime {
   config: Config;
@@ -56,7 +58,7 @@ export type ComponentFactory = (runtime: Runtime) => Component;
 export function connectService(runtime: Runtime, component: string): MqttClient {
   const client = mqtt.connect(brokerUrl(runtime), {
     ...brokerTls(runtime.config),
-    username: 'machi-service',
+    username: ROLE_USERS.service,
     password: runtime.config.mqtt.roles.service,
     clientId: `machi-${component}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     reconnectPeriod: 2000,

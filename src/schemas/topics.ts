@@ -12,6 +12,17 @@
 //   takeo/v1/alerts/<areaId>/ack             office → machi (acknowledgements)
 export const TOPIC_ROOT = 'takeo/v1';
 
+/** The user names of machi's own roles on the broker (devices log in with their device id). */
+export const ROLE_USERS = {
+  office: 'office',
+  service: 'machi-service',
+  recorder: 'recorder',
+  signage: 'signage',
+} as const;
+
+/** Where the broker takes MQTT over WebSocket on the HTTP server. */
+export const WEBSOCKET_PATH = '/mqtt';
+
 export type DeviceTopicKind = 'flood' | 'crowd';
 export type DeviceMessage = 'reading' | 'count' | 'heartbeat';
 

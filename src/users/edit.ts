@@ -1,8 +1,8 @@
 // Changes to the users file, each validated and written atomically (a watching broker reloads it).
 // A new secret is returned once; only its hash is stored.
 import { stringify } from 'yaml';
+import { writeFileAtomic } from '../lib/atomic-write.ts';
 import { generateSecret, hashSecret } from '../registry/secrets.ts';
-import { writeFileAtomic } from '../runtime/atomic-write.ts';
 import { readUsersFile, UsersError } from './load.ts';
 import { type OfficeRole, UserEntry, UsersFile } from './schema.ts';
 

@@ -5,8 +5,8 @@ import type { ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HttpApp } from './http.ts';
-import { sendJson } from './http.ts';
+import type { HttpApp } from '../http/app.ts';
+import { sendJson } from '../http/app.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -7,16 +7,16 @@ import { ensureTopics } from '../bus/admin.ts';
 import { type Batch, type BatchContext, runBatches } from '../bus/consumer.ts';
 import { createKafka } from '../bus/kafka.ts';
 import { kafkaTopics } from '../bus/topics.ts';
+import { retry } from '../lib/retry.ts';
 import { loadRegistry } from '../registry/load.ts';
 import type { Component, Runtime } from '../runtime/component.ts';
-import { retry } from '../runtime/retry.ts';
 import { type DeadLetter, keptPayload } from '../schemas/dead-letter.ts';
 import { DeviceStatus } from '../schemas/health.ts';
 import { ReadingRecord } from '../schemas/readings.ts';
 import { type ReasonCode, Rejection } from '../schemas/reasons.ts';
+import { InfluxWriter } from '../store/influx-writer.ts';
 import { recomputeCrowdBuckets } from './crowd-series.ts';
 import { healthMonitor } from './health-monitor.ts';
-import { InfluxWriter } from './influx-writer.ts';
 import { workerMetrics } from './metrics.ts';
 import { bucketStart, healthPoint, readingPoint } from './points.ts';
 

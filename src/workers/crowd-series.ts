@@ -2,7 +2,7 @@
 // recomputed from the stored crowd points, so late data, redelivery and restarts keep it exact.
 import { Point } from '@influxdata/influxdb-client';
 import type { Config } from '../config/config.ts';
-import type { InfluxWriter } from './influx-writer.ts';
+import type { InfluxWriter } from '../store/influx-writer.ts';
 import { bucketStart, FIFTEEN_MINUTES } from './points.ts';
 
 export interface CrowdRow {

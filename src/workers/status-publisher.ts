@@ -3,8 +3,8 @@
 // retried until Kafka takes them: a status is only ever dropped when the process stops.
 import type { Producer } from 'kafkajs';
 import type { MqttClient } from 'mqtt';
+import { retry } from '../lib/retry.ts';
 import type { Logger } from '../observability/logger.ts';
-import { retry } from '../runtime/retry.ts';
 import type { DeviceStatus } from '../schemas/health.ts';
 import { topics as mqttTopics } from '../schemas/topics.ts';
 import type { WorkerMetrics } from './metrics.ts';

@@ -2,12 +2,12 @@
 import type { AddressInfo } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { adapterFor } from '../../src/adapters/index.ts';
+import { createRuntime, type Running, startComponents } from '../../src/app/run.ts';
 import { type BrokerComponent, brokerComponent } from '../../src/broker/component.ts';
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import { demoSecret } from '../../src/registry/secrets.ts';
 import type { ComponentFactory } from '../../src/runtime/component.ts';
-import { createRuntime, type Running, startComponents } from '../../src/runtime/run.ts';
 import type { CanonicalReading } from '../../src/schemas/readings.ts';
 import { topics as mqttTopics } from '../../src/schemas/topics.ts';
 import { uniqueName } from './helpers.ts';

@@ -3,10 +3,10 @@
 import type { AddressInfo } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpApp } from '../../src/http/app.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { topics } from '../../src/schemas/topics.ts';
 import { VisitEvent } from '../../src/schemas/visit.ts';
-import { HttpApp } from '../../src/web/http.ts';
 import { VisitLive } from '../../src/web/visit/live.ts';
 import { visitPlugin } from '../../src/web/visit/plugin.ts';
 import { congestion, notice } from '../browser/sign-layout.ts';

@@ -3,7 +3,7 @@
 // console opened later still sees current device health.
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Running } from '../../src/runtime/run.ts';
+import type { Running } from '../../src/app/run.ts';
 import { DeviceStatus } from '../../src/schemas/health.ts';
 import { topics } from '../../src/schemas/topics.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';

@@ -1,7 +1,7 @@
 // The stream worker against real Kafka and real InfluxDB.
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Running } from '../../src/app/run.ts';
 import { kafkaTopics } from '../../src/bus/topics.ts';
-import type { Running } from '../../src/runtime/run.ts';
 import { DeadLetter } from '../../src/schemas/dead-letter.ts';
 import { collectTopic, eventually, testKafka } from './helpers.ts';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Fifo } from '../../src/runtime/fifo.ts';
+import { Fifo } from '../../src/lib/fifo.ts';
 
 describe('Fifo', () => {
   it('returns items in arrival order across compactions, and undefined when empty', () => {

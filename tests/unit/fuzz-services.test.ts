@@ -11,15 +11,15 @@ import { SERVICE_FAMILIES, type ServiceInput, serviceInputs } from '../../bench/
 import { checkMqttAck } from '../../src/alerts/acks.ts';
 import { openListeners } from '../../src/broker/listeners.ts';
 import { loadConfig } from '../../src/config/config.ts';
+import { HttpApp } from '../../src/http/app.ts';
+import { livenessPlugin, readinessPlugin } from '../../src/http/health.ts';
+import { metricsPlugin } from '../../src/http/metrics.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { AlertAck, AlertEvent } from '../../src/schemas/alerts.ts';
 import { DeviceStatus } from '../../src/schemas/health.ts';
 import { ReadingRecord } from '../../src/schemas/readings.ts';
 import { webComponent } from '../../src/web/component.ts';
-import { livenessPlugin, readinessPlugin } from '../../src/web/health.ts';
-import { HttpApp } from '../../src/web/http.ts';
-import { metricsPlugin } from '../../src/web/metrics.ts';
 import { readingPoint } from '../../src/workers/points.ts';
 
 const config = loadConfig({ MACHI_LOG_LEVEL: 'silent', MQTT_PORT: '0' });

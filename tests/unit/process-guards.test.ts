@@ -7,8 +7,8 @@ import { afterEach, expect, it } from 'vitest';
 
 const SERVING = `
 import { loadConfig } from './src/config/config.ts';
-import { installProcessGuards } from './src/runtime/process-guards.ts';
-import { createRuntime, startComponents, untilSignal } from './src/runtime/run.ts';
+import { installProcessGuards } from './src/app/process-guards.ts';
+import { createRuntime, startComponents, untilSignal } from './src/app/run.ts';
 
 const runtime = createRuntime(loadConfig({ ...process.env, HTTP_PORT: '0', MACHI_LOG_LEVEL: 'info' }));
 installProcessGuards(runtime.log, 10_000);

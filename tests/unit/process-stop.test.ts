@@ -1,9 +1,9 @@
 // The whole stop of a process's components is bounded: all go unready at once, then each stops in
 // reverse order, and one whose stop hangs is logged and left behind rather than holding the rest.
 import { afterEach, expect, it, vi } from 'vitest';
+import { COMPONENT_STOP_MS, createRuntime, startComponents } from '../../src/app/run.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import type { ComponentFactory } from '../../src/runtime/component.ts';
-import { COMPONENT_STOP_MS, createRuntime, startComponents } from '../../src/runtime/run.ts';
 
 afterEach(() => {
   vi.useRealTimers();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, retry } from '../../src/runtime/retry.ts';
+import { backoffDelay, retry } from '../../src/lib/retry.ts';
 
 describe('backoff', () => {
   it('grows exponentially and is capped', () => {

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
+import { createRuntime, startComponents } from '../../src/app/run.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import type { ComponentFactory } from '../../src/runtime/component.ts';
-import { createRuntime, startComponents } from '../../src/runtime/run.ts';
 
 it('stops the component whose start failed half-way, then the ones before it, in reverse', async () => {
   const events: string[] = [];

@@ -2,7 +2,7 @@
 // the CSP allows the office tile server and nothing else from outside.
 import { expect, it } from 'vitest';
 import { type ConfigError, loadConfig } from '../../src/config/config.ts';
-import { securityHeaders } from '../../src/web/security-headers.ts';
+import { securityHeaders } from '../../src/http/security-headers.ts';
 
 const problems = (env: Record<string, string>) => {
   try {

@@ -6,12 +6,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import type { Config } from '../../config/config.ts';
+import { type HttpPlugin, sendJson } from '../../http/app.ts';
+import { officeLogin } from '../../http/office-login.ts';
+import { parseQuery } from '../../http/query.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Registry } from '../../registry/schema.ts';
 import { type HistoryAnswer, HistoryQuery, SeriesQuery } from '../../schemas/office.ts';
-import { type HttpPlugin, sendJson } from '../http.ts';
-import { officeLogin } from '../office-login.ts';
-import { parseQuery } from '../query.ts';
 import { historyCsv } from './history-csv.ts';
 import type { AlertHistoryFeed } from './history-feed.ts';
 import { sensorSeries } from './sensor-series.ts';

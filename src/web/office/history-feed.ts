@@ -9,8 +9,8 @@ import { createKafka } from '../../bus/kafka.ts';
 import { ReplayProgress } from '../../bus/replay-progress.ts';
 import { kafkaTopics } from '../../bus/topics.ts';
 import type { Config } from '../../config/config.ts';
+import { retry } from '../../lib/retry.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { retry } from '../../runtime/retry.ts';
 import { AlertEvent } from '../../schemas/alerts.ts';
 import { AlertHistory, HISTORY_LOOKBACK_MS } from './alert-history.ts';
 

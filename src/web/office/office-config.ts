@@ -2,12 +2,10 @@
 // MQTT topic filters and timings. No password is ever sent: staff log in with their own name
 // (MQTT user `office/<name>`; in demo mode the shared user `office` too).
 
-import { ROLE_USERS } from '../../broker/auth.ts';
-import { WEBSOCKET_PATH } from '../../broker/listeners.ts';
 import type { Config } from '../../config/config.ts';
 import type { Registry } from '../../registry/schema.ts';
 import { MAX_SERIES_HOURS } from '../../schemas/office.ts';
-import { topics } from '../../schemas/topics.ts';
+import { ROLE_USERS, topics, WEBSOCKET_PATH } from '../../schemas/topics.ts';
 import { OFFICE_API } from './api.ts';
 
 export function officeConfig(registry: Registry, config: Config) {

@@ -1,9 +1,9 @@
 // GET /office: the disaster office console; /office/config.json: registry positions and topics.
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/config.ts';
+import type { HttpPlugin } from '../../http/app.ts';
+import { sendJson } from '../../http/app.ts';
 import type { Registry } from '../../registry/schema.ts';
-import type { HttpPlugin } from '../http.ts';
-import { sendJson } from '../http.ts';
 import { sendFile, serveDirectory } from '../static.ts';
 import { officeConfig } from './office-config.ts';
 

@@ -1,9 +1,9 @@
 // GET /signage/<siteId>: the full-screen sign; /signage/<siteId>/config.json: what it runs on.
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/config.ts';
+import type { HttpPlugin } from '../../http/app.ts';
+import { sendJson } from '../../http/app.ts';
 import type { Registry } from '../../registry/schema.ts';
-import type { HttpPlugin } from '../http.ts';
-import { sendJson } from '../http.ts';
 import { notFound, sendFile, serveDirectory } from '../static.ts';
 import { signConfig } from './sign-config.ts';
 

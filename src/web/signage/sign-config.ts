@@ -2,10 +2,9 @@
 // the documented MQTT topics, its login name and timings. The page hard-codes none of these. It is
 // public, so it carries no secret.
 
-import { WEBSOCKET_PATH } from '../../broker/listeners.ts';
 import type { Config } from '../../config/config.ts';
 import type { Registry } from '../../registry/schema.ts';
-import { topics } from '../../schemas/topics.ts';
+import { topics, WEBSOCKET_PATH } from '../../schemas/topics.ts';
 import { type FullText, Languages, localized } from '../localized.ts';
 
 export interface SignConfig {

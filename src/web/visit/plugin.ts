@@ -3,9 +3,9 @@
 // The page needs nothing beyond the Content-Security-Policy every answer carries (security-headers.ts).
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/config.ts';
+import type { HttpPlugin } from '../../http/app.ts';
+import { sendJson } from '../../http/app.ts';
 import type { Registry } from '../../registry/schema.ts';
-import type { HttpPlugin } from '../http.ts';
-import { sendJson } from '../http.ts';
 import { notFound, sendFile, serveDirectory } from '../static.ts';
 import type { VisitLive } from './live.ts';
 import { visitListConfig, visitSiteConfig } from './visit-config.ts';

@@ -2,9 +2,9 @@
 import { alertsComponent } from '../alerts/component.ts';
 import { brokerComponent } from '../broker/component.ts';
 import { forecastComponent } from '../forecast/component.ts';
+import type { ComponentFactory } from '../runtime/component.ts';
 import { webComponent } from '../web/component.ts';
 import { workerComponent } from '../workers/component.ts';
-import type { ComponentFactory } from './component.ts';
 
 export const pipelineComponents: ComponentFactory[] = [
   brokerComponent,

@@ -3,12 +3,12 @@
 // browser remembers Basic credentials, so a state-changing request must be one that a page on
 // another site cannot make without a CORS preflight (which machi never grants).
 import type { IncomingMessage } from 'node:http';
-import { ROLE_USERS } from '../broker/auth.ts';
 import type { Config } from '../config/config.ts';
 import { sameSecret, verifySecretAsync } from '../registry/secrets.ts';
+import { ROLE_USERS } from '../schemas/topics.ts';
 import { loadUsers } from '../users/load.ts';
 import type { OfficeRole } from '../users/schema.ts';
-import { basicCredentials } from './auth.ts';
+import { basicCredentials } from './basic-auth.ts';
 
 export interface OfficeUser {
   name: string;

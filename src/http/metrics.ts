@@ -1,6 +1,6 @@
 // /metrics in the Prometheus text format, from the process's registry.
 import type { Registry } from 'prom-client';
-import type { HttpPlugin } from './http.ts';
+import type { HttpPlugin } from './app.ts';
 
 export const metricsPlugin: HttpPlugin<{ registry: Registry }> = (app, { registry }) => {
   app.route('GET', '/metrics', async (_req, res) => {

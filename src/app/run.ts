@@ -1,15 +1,15 @@
 // Starts components in order behind one HTTP server, and stops them in reverse on SIGINT/SIGTERM
 // (or an uncaught exception, see process-guards.ts). Every wait of the stop is bounded.
 import { loadConfig } from '../config/config.ts';
+import { HttpApp } from '../http/app.ts';
+import { livenessPlugin, readinessPlugin } from '../http/health.ts';
+import { metricsPlugin } from '../http/metrics.ts';
+import { httpSecurity } from '../http/security-headers.ts';
+import { within } from '../lib/within.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createMetricsRegistry } from '../observability/metrics.ts';
-import { livenessPlugin, readinessPlugin } from '../web/health.ts';
-import { HttpApp } from '../web/http.ts';
-import { metricsPlugin } from '../web/metrics.ts';
-import { httpSecurity } from '../web/security-headers.ts';
-import type { Component, ComponentFactory, Runtime } from './component.ts';
+import type { Component, ComponentFactory, Runtime } from '../runtime/component.ts';
 import { fatalStop, unhandledRejections } from './process-guards.ts';
-import { within } from './within.ts';
 
 /** How long one component's stop may take before the rest of the stop goes on without it. */
 export const COMPONENT_STOP_MS = 15_000;

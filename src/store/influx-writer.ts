@@ -3,8 +3,8 @@
 // caller gives up; a 400 means some line is invalid, so the batch is split to isolate it.
 import { HttpError, InfluxDB, setLogger } from '@influxdata/influxdb-client';
 import type { Config } from '../config/config.ts';
+import { retry } from '../lib/retry.ts';
 import type { Logger } from '../observability/logger.ts';
-import { retry } from '../runtime/retry.ts';
 
 export interface WriteOutcome {
   /** Lines InfluxDB refused as invalid, with its reason: to be dead-lettered, never retried. */

@@ -1,7 +1,7 @@
 // /healthz: the process is serving (public, for load balancers). /readyz: every dependency check
 // passes (e.g. Kafka reachable); internal, since it tells what machi depends on.
-import type { HttpPlugin } from './http.ts';
-import { sendJson } from './http.ts';
+import type { HttpPlugin } from './app.ts';
+import { sendJson } from './app.ts';
 
 export type ReadinessCheck = () => boolean | Promise<boolean>;
 
