@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import { Partitioners } from 'kafkajs';
 import type { MqttClient } from 'mqtt';
 import { ensureTopics, fetchReplayOffsets, STARTUP_RETRY } from '../bus/admin.ts';
+import { QUICK_REJOIN_CONSUMER } from '../bus/consumer.ts';
 import { createKafka } from '../bus/kafka.ts';
 import { OrderedKafkaWriter } from '../bus/ordered-writer.ts';
 import { ReplayProgress } from '../bus/replay-progress.ts';
@@ -55,6 +56,7 @@ export function alertsComponent(runtime: Runtime): Component {
   const kafka = createKafka(config, log, 'alerts');
   // One engine holds the whole city's state, so each process reads every partition (its own group).
   const consumer = kafka.consumer({
+    ...QUICK_REJOIN_CONSUMER,
     groupId: `${config.kafka.clientId}-alerts-${process.pid}-${Date.now().toString(36)}`,
   });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });

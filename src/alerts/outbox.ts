@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Gauge } from 'prom-client';
 import { STARTUP_RETRY, startGroupAtEndIfNew } from '../bus/admin.ts';
-import { IDLE_TOPIC_CONSUMER } from '../bus/consumer.ts';
+import { IDLE_TOPIC_CONSUMER, QUICK_REJOIN_CONSUMER } from '../bus/consumer.ts';
 import { type BackoffOptions, retry } from '../lib/retry.ts';
 import type { Logger } from '../observability/logger.ts';
 import { AlertEvent } from '../schemas/alerts.ts';
@@ -63,13 +63,7 @@ export function deliveryIdOf(value: Buffer): string {
 export async function startOutbox(o: OutboxOptions): Promise<Outbox> {
   // A new output starts at the end of the trail as it is before this process writes any event.
   await startGroupAtEndIfNew(o.kafka, o.groupId, o.topic);
-  // A short session: after a Kafka restart the group waits for the member it knew to expire.
-  const consumer = o.kafka.consumer({
-    ...IDLE_TOPIC_CONSUMER,
-    groupId: o.groupId,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 2000,
-  });
+  const consumer = o.kafka.consumer({ ...IDLE_TOPIC_CONSUMER, ...QUICK_REJOIN_CONSUMER, groupId: o.groupId });
   const stopping = new AbortController();
   /** Kafka time of the record being delivered; undefined when the output is caught up. */
   let oldest: number | undefined;

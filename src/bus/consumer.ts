@@ -11,6 +11,15 @@ const partitioner = Partitioners.DefaultPartitioner();
  */
 export const IDLE_TOPIC_CONSUMER = { maxWaitTimeInMs: 500 } as const;
 
+/**
+ * For consumers whose delay is a warning's delay (the alert engine, the alert outputs). After a
+ * Kafka restart the coordinator reloads the group with the member it knew, and a rejoining
+ * consumer (kafkajs joins as a new member) waits until that member's session expires: with the
+ * default 30 s the alert engine read nothing for half a minute after Kafka was back. 6 s is
+ * Kafka's smallest allowed session (group.min.session.timeout.ms).
+ */
+export const QUICK_REJOIN_CONSUMER = { sessionTimeout: 6000, heartbeatInterval: 1000 } as const;
+
 /** The partition kafkajs's default partitioner picks for `key` among `count` partitions. */
 export function partitionOf(key: string, count: number): number {
   const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({
