@@ -7,7 +7,6 @@
 // audit trail are replayed with outputs muted; then the rebuilt state is reconciled with what the
 // trail last said (same episode, same id; what changed while down is announced), the whole state
 // is published retained, and only then are acknowledgements and the wall-clock tick taken.
-import type { IncomingMessage } from 'node:http';
 import { Partitioners } from 'kafkajs';
 import type { MqttClient } from 'mqtt';
 import { ensureTopics, fetchReplayOffsets, STARTUP_RETRY } from '../bus/admin.ts';
@@ -17,8 +16,6 @@ import { OrderedKafkaWriter } from '../bus/ordered-writer.ts';
 import { ReplayProgress } from '../bus/replay-progress.ts';
 import { kafkaTopics } from '../bus/topics.ts';
 import { webhookTargets } from '../config/webhooks.ts';
-import { sendJson } from '../http/app.ts';
-import { crossSiteRefusal, officeLogin } from '../http/office-login.ts';
 import { retry } from '../lib/retry.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { type Component, connectService, type Runtime } from '../runtime/component.ts';
@@ -29,6 +26,7 @@ import { ReadingRecord } from '../schemas/readings.ts';
 import type { ReasonCode } from '../schemas/reasons.ts';
 import { topics as mqttTopics } from '../schemas/topics.ts';
 import { InfluxWriter } from '../store/influx-writer.ts';
+import { ackRoutePlugin } from './ack-route.ts';
 import { checkMqttAck } from './acks.ts';
 import { annotationOutput } from './annotations.ts';
 import { AlertEngine } from './engine.ts';
@@ -149,41 +147,11 @@ export function alertsComponent(runtime: Runtime): Component {
       log.info({ alertId }, 'acknowledgement for no open, unacknowledged alert');
   }
 
-  // The office acknowledges over HTTP too: POST /api/alerts/<id>/ack, JSON, same-origin, as an
-  // operator by HTTP Basic (internal listener). Who acknowledged is the login, never a parameter.
-  runtime.internal.route('POST', '/api/alerts/*', async (req: IncomingMessage, res, url) => {
-    const [, , , alertId = '', action, ...rest] = url.pathname.split('/');
-    const crossSite = crossSiteRefusal(req);
-    if (crossSite) return sendJson(res, 403, { error: crossSite, code: 'MACHI_ERR_FORBIDDEN' });
-    const user = await officeLogin(req, config);
-    if (!user) {
-      res.setHeader('www-authenticate', 'Basic realm="machi office"');
-      return sendJson(res, 401, { error: 'office credentials required', code: 'MACHI_ERR_UNAUTHORIZED' });
-    }
-    if (user.role !== 'operator')
-      return sendJson(res, 403, { error: 'only operators acknowledge', code: 'MACHI_ERR_FORBIDDEN' });
-    if (!restored)
-      return sendJson(res, 503, {
-        error: 'alert state is being restored, retry shortly',
-        code: 'MACHI_ERR_STARTING',
-      });
-    const area = action === 'ack' && rest.length === 0 ? engineOf(alertId)?.areaOf(alertId) : undefined;
-    if (!area) return sendJson(res, 404, { error: 'no such open alert', code: 'MACHI_ERR_NOT_FOUND' });
-    const ack = AlertAck.safeParse({
-      v: 1,
-      alertId,
-      areaId: area.id,
-      by: user.name,
-      at: new Date().toISOString(),
-    });
-    if (!ack.success)
-      return sendJson(res, 400, { error: 'invalid acknowledgement', code: 'MACHI_ERR_INVALID_REQUEST' });
-    const event = acknowledge(ack.data, 'http');
-    sendJson(
-      res,
-      event ? 200 : 409,
-      event ?? { error: 'already acknowledged', code: 'MACHI_ERR_ALREADY_ACKNOWLEDGED' },
-    );
+  runtime.internal.register(ackRoutePlugin, {
+    login: runtime.officeLogin,
+    ready: () => restored,
+    areaOf: (alertId) => engineOf(alertId)?.areaOf(alertId)?.id,
+    acknowledge: (ack) => acknowledge(ack, 'http'),
   });
 
   /** One record from the replayed or live topics; a bad one is counted and skipped, never thrown. */
