@@ -25,6 +25,8 @@ const PORT = 21883;
 const TARGET_P99_MS = 1000;
 const PROBES = 10;
 const CLEAR_MS = 1000;
+/** A raise slower than this counts as missed: the case fails, and the probe goes on with its next cycle. */
+const RAISE_TIMEOUT_MS = 10_000;
 
 /** Nothing listens here: the alert service sees InfluxDB down (connection refused). */
 const INFLUX_DOWN_URL = 'http://127.0.0.1:1';
@@ -38,6 +40,8 @@ interface RunResult {
   loadRate: number;
   load: LoadResult;
   samples: number;
+  /** Raises that did not reach the office within RAISE_TIMEOUT_MS (the probe then moves on). */
+  missed: number;
   p50: number;
   p99: number;
 }
@@ -61,7 +65,13 @@ interface ActiveState {
 }
 
 /** One probe's cycles until `end`: the latency of every raise after the first (warm-up) one. */
-async function probe(i: number, office: MqttClient, end: number, latencies: number[]): Promise<void> {
+async function probe(
+  i: number,
+  office: MqttClient,
+  end: number,
+  latencies: number[],
+  missed: { count: number },
+): Promise<void> {
   const id = probeDevice(i);
   const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${PORT}`, {
     username: id,
@@ -93,18 +103,21 @@ async function probe(i: number, office: MqttClient, end: number, latencies: numb
     );
   try {
     for (let cycle = 0; Date.now() < end; cycle++) {
-      const raised = next((s) => s.alerts.length > 0, cycle === 0 ? 60_000 : 10_000);
+      const raised = next((s) => s.alerts.length > 0, cycle === 0 ? 60_000 : RAISE_TIMEOUT_MS);
       const sentAt = performance.now();
       await send(true);
       const at = await raised;
-      if (at === undefined) throw new Error(`probe ${id}: no alert within the timeout (cycle ${cycle})`);
-      if (cycle > 0) latencies.push(at - sentAt);
-      // Dry for longer than the clear time: the alert clears (on the next reading or tick).
-      const cleared = next((s) => s.alerts.length === 0, 10_000);
+      if (at === undefined && cycle === 0) throw new Error(`probe ${id}: no first alert within 60 s`);
+      if (at === undefined) missed.count++;
+      else if (cycle > 0) latencies.push(at - sentAt);
+      // Dry for longer than the clear time: the alert clears (on the next reading or tick). A late
+      // raise still clears: wait for the clear either way before the next cycle.
+      const cleared = next((s) => s.alerts.length === 0, 60_000);
       await send(false);
       await sleep(CLEAR_MS + 100);
       await send(false);
-      if ((await cleared) === undefined) throw new Error(`probe ${id}: alert did not clear (cycle ${cycle})`);
+      if ((await cleared) === undefined)
+        throw new Error(`probe ${id}: alert did not clear within 60 s (cycle ${cycle})`);
       // Spread the probes so their conditions do not fall on the same tick.
       await sleep(37 * i);
     }
@@ -151,6 +164,7 @@ async function measure(
     );
     const end = Date.now() + seconds * 1000;
     const latencies: number[] = [];
+    const missed = { count: 0 };
     const [load] = await Promise.all([
       runLoad({
         url: `mqtt://127.0.0.1:${PORT}`,
@@ -159,13 +173,14 @@ async function measure(
         rate: loadRate,
         durationS: seconds + 5,
       }),
-      Promise.all(Array.from({ length: PROBES }, (_, i) => probe(i, office, end, latencies))),
+      Promise.all(Array.from({ length: PROBES }, (_, i) => probe(i, office, end, latencies, missed))),
     ]);
     await office.endAsync();
     return {
       loadRate,
       load,
       samples: latencies.length,
+      missed: missed.count,
       p50: percentile(latencies, 0.5),
       p99: percentile(latencies, 0.99),
     };
@@ -202,7 +217,7 @@ export const alertLatencyCase: BenchCase = {
           };
           runs.get(variant.name)?.push(r);
           console.log(
-            `  run ${run + 1}, ${variant.label}: load ${Math.round(r.load.throughput)} msg/s acknowledged (target ${loadRate}, max ${Math.round(max.throughput)}), ${r.samples} alerts, p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms`,
+            `  run ${run + 1}, ${variant.label}: load ${Math.round(r.load.throughput)} msg/s acknowledged (target ${loadRate}, max ${Math.round(max.throughput)}), ${r.samples} alerts, ${r.missed} missed (> ${RAISE_TIMEOUT_MS / 1000} s), p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms`,
           );
         }
       }
@@ -212,13 +227,14 @@ export const alertLatencyCase: BenchCase = {
     return VARIANTS.map((variant) => {
       const rs = runs.get(variant.name) ?? [];
       const p99 = median(rs.map((r) => r.p99));
+      const missed = rs.reduce((n, r) => n + r.missed, 0);
       return {
         case: variant.name,
         metric: `p99 reading → retained alert (ms), ${variant.label}`,
         value: p99,
         target: `≤ ${TARGET_P99_MS} ms at half the ingest maximum`,
-        pass: p99 <= TARGET_P99_MS,
-        context: `p50 ${median(rs.map((r) => r.p50)).toFixed(0)} ms; ${median(rs.map((r) => r.samples))} alerts per run; load ${Math.round(median(rs.map((r) => r.load.throughput)))} of max ${Math.round(median(rs.map((r) => r.maxRate)))} msg/s; ${seconds} s runs`,
+        pass: p99 <= TARGET_P99_MS && missed === 0,
+        context: `${missed} raises missed (> ${RAISE_TIMEOUT_MS / 1000} s) in all runs; p50 ${median(rs.map((r) => r.p50)).toFixed(0)} ms; ${median(rs.map((r) => r.samples))} alerts per run; load ${Math.round(median(rs.map((r) => r.load.throughput)))} of max ${Math.round(median(rs.map((r) => r.maxRate)))} msg/s; ${seconds} s runs`,
         runs: rs.length,
         details: rs,
       };
