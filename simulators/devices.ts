@@ -6,6 +6,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { adapterFor } from '../src/adapters/index.ts';
 import type { Registry } from '../src/registry/schema.ts';
 import { demoSecret } from '../src/registry/secrets.ts';
+import type { BrokerTrust } from '../src/runtime/component.ts';
 import { type CanonicalReading, drillClientId } from '../src/schemas/readings.ts';
 
 /** A drill run's id, [a-z0-9] only: when it began (base36 ms, so ids sort by time) and 4 random characters. */
@@ -28,7 +29,7 @@ export class DeviceFleet {
   constructor(
     private readonly url: string,
     private readonly registry: Registry,
-    private readonly opts: { drill: boolean; secret?: (id: string) => string },
+    private readonly opts: { drill: boolean; secret?: (id: string) => string; tls?: BrokerTrust },
   ) {
     this.exercise = opts.drill ? newExerciseId() : undefined;
   }
@@ -37,6 +38,7 @@ export class DeviceFleet {
     let c = this.clients.get(deviceId);
     if (!c) {
       c = mqtt.connectAsync(this.url, {
+        ...this.opts.tls,
         username: deviceId,
         password: (this.opts.secret ?? demoSecret)(deviceId),
         clientId: simClientId(deviceId, this.exercise),

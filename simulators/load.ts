@@ -2,11 +2,14 @@
 // total rate (or as fast as PUBACKs come), reporting acknowledged throughput and publish→PUBACK
 // latency percentiles. Every loop is bounded in count and time; loopback only.
 import mqtt from 'mqtt';
+import type { BrokerTrust } from '../src/runtime/component.ts';
 import { topics } from '../src/schemas/topics.ts';
 import { LeanPublisher } from './lean-publisher.ts';
 
 export interface LoadOptions {
   url: string;
+  /** The CA to trust for an mqtts:// broker (MQTT_CA); none: Node's own CAs. */
+  tls?: BrokerTrust;
   deviceIds: string[];
   secret: (id: string) => string;
   /** Total messages per second; 0 = each device keeps `window` messages in flight. */
@@ -39,6 +42,7 @@ interface Publisher {
 
 interface DeviceConnect {
   url: string;
+  tls: BrokerTrust | undefined;
   id: string;
   password: string;
   localAddress: string | undefined;
@@ -48,15 +52,18 @@ async function openPublisher(kind: 'mqtt.js' | 'lean', d: DeviceConnect): Promis
   const common = { clientId: `load-${d.id}`, username: d.id, password: d.password };
   if (kind === 'lean') {
     const url = new URL(d.url);
+    const tls = url.protocol === 'mqtts:' ? (d.tls ?? {}) : undefined;
     return LeanPublisher.open({
       ...common,
       host: url.hostname,
-      port: Number(url.port || 1883),
+      port: Number(url.port || (tls ? 8883 : 1883)),
+      tls,
       connectTimeoutMs: 30_000,
       ...(d.localAddress ? { localAddress: d.localAddress } : {}),
     });
   }
   const client = await mqtt.connectAsync(d.url, {
+    ...d.tls,
     ...common,
     reconnectPeriod: 0,
     connectTimeout: 30_000,
@@ -101,6 +108,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         batch.map((id, j) =>
           openPublisher(opts.client ?? 'mqtt.js', {
             url: opts.url,
+            tls: opts.tls,
             id,
             password: opts.secret(id),
             localAddress: opts.localAddresses?.[(i + j) % opts.localAddresses.length],

@@ -3,6 +3,7 @@
 // A drill replay is a new exercise each time, like a drill scenario run.
 import { readFileSync } from 'node:fs';
 import type { Registry } from '../src/registry/schema.ts';
+import type { BrokerTrust } from '../src/runtime/component.ts';
 import { parseDeviceTopic } from '../src/schemas/topics.ts';
 import { DeviceFleet } from './devices.ts';
 import { RecordedMessage } from './record.ts';
@@ -29,6 +30,8 @@ export function readRecording(file: string): RecordedMessage[] {
 export async function replay(opts: {
   file: string;
   url: string;
+  /** The CA to trust for an mqtts:// broker (MQTT_CA); none: Node's own CAs. */
+  tls?: BrokerTrust;
   registry: Registry;
   speed: number;
   drill: boolean;
@@ -37,7 +40,7 @@ export async function replay(opts: {
   onProgress?: (done: number, total: number) => void;
 }): Promise<ReplayResult> {
   const messages = readRecording(opts.file);
-  const fleet = new DeviceFleet(opts.url, opts.registry, { drill: opts.drill });
+  const fleet = new DeviceFleet(opts.url, opts.registry, { drill: opts.drill, tls: opts.tls });
   const result: ReplayResult = { sent: 0, acknowledged: 0, failed: 0, skipped: 0 };
   opts.onStart?.({ exercise: fleet.exercise });
   const first = Date.parse(messages[0]?.time ?? new Date().toISOString());

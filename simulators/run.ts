@@ -2,6 +2,7 @@
 // device time = start + simulated time, so at speed N > 1 device times run ahead of the wall clock:
 // a drill keeps its own clock, and running it again means a new exercise at a new time.
 import type { Registry } from '../src/registry/schema.ts';
+import type { BrokerTrust } from '../src/runtime/component.ts';
 import { DeviceFleet, inParallel } from './devices.ts';
 import { generate, type SimMessage } from './generate.ts';
 import type { Scenario } from './scenario.ts';
@@ -16,6 +17,8 @@ export interface RunOptions {
   scenario: Scenario;
   registry: Registry;
   url: string;
+  /** The CA to trust for an mqtts:// broker (MQTT_CA); none: Node's own CAs. */
+  tls?: BrokerTrust;
   /** Simulated seconds per real second; 0 = as fast as the broker acknowledges. */
   speed: number;
   drill?: boolean;
@@ -51,7 +54,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     ...(opts.signal ? [opts.signal] : []),
     ...(opts.maxSeconds ? [AbortSignal.timeout(opts.maxSeconds * 1000)] : []),
   ]);
-  const fleet = new DeviceFleet(opts.url, registry, { drill: opts.drill ?? scenario.drill });
+  const fleet = new DeviceFleet(opts.url, registry, { drill: opts.drill ?? scenario.drill, tls: opts.tls });
   const result: RunResult = { sent: 0, acknowledged: 0, failed: 0 };
   opts.onStart?.({ start, exercise: fleet.exercise });
   const wallStart = Date.now();

@@ -130,6 +130,8 @@ export async function runFuzz(opts: FuzzRunOptions): Promise<FuzzReport> {
     // Bad logins are part of the input: no login bans, so every input gets its own answer.
     MACHI_MQTT_BAN_IP_FAILURES: '1000000',
     MACHI_MQTT_BAN_USER_FAILURES: '1000000',
+    MACHI_HTTP_BAN_IP_FAILURES: '1000000',
+    MACHI_HTTP_BAN_USER_FAILURES: '1000000',
   };
   const config = loadConfig({ ...process.env, ...env });
   const registryFull = loadRegistry(config.devicesDir);

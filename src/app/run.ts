@@ -4,6 +4,7 @@ import { loadConfig } from '../config/config.ts';
 import { HttpApp } from '../http/app.ts';
 import { livenessPlugin, readinessPlugin } from '../http/health.ts';
 import { metricsPlugin } from '../http/metrics.ts';
+import { createOfficeLogin } from '../http/office-login.ts';
 import { httpSecurity } from '../http/security-headers.ts';
 import { within } from '../lib/within.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -22,7 +23,8 @@ export function createRuntime(config = loadConfig()): Runtime {
   const security = httpSecurity(config);
   const http = new HttpApp(log, security);
   const internal = config.http.internal ? new HttpApp(log, security).shareUpgrades(http) : http;
-  return { config, log, metrics, http, internal, readiness: {}, local: {} };
+  const officeLogin = createOfficeLogin(config, log, metrics);
+  return { config, log, metrics, http, internal, officeLogin, readiness: {}, local: {} };
 }
 
 export interface Running {

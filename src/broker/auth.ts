@@ -3,21 +3,22 @@
 // in demo mode only, the shared `office` and `signage` passwords). Refusals are logged with a
 // reason code, never with the secret.
 //
-// The doors (issue 21): a connect-rate cap; bans from failure budgets (bans.ts) checked before any
+// The doors (issue 21): a connect-rate cap; bans from failure budgets (lib/failure-budget.ts) checked before any
 // password; scrypt on libuv's threadpool, a few at a time, with a bounded queue (full: CONNACK 3);
 // client ids bound to identities (client-ids.ts); persistent sessions only for devices and services.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthenticateError, Client } from 'aedes';
 import type { Config } from '../config/config.ts';
+import { CappedQueue } from '../lib/capped-queue.ts';
+import { type BanScope, Bans } from '../lib/failure-budget.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry } from '../registry/schema.ts';
 import { sameSecret, verifySecretAsync } from '../registry/secrets.ts';
 import { ROLE_USERS } from '../schemas/topics.ts';
 import type { Users } from '../users/schema.ts';
-import { type BanScope, Bans } from './bans.ts';
 import { clientIdBinding } from './client-ids.ts';
-import { CappedQueue, TokenBucket } from './door-limits.ts';
+import { TokenBucket } from './door-limits.ts';
 import { type Principal, setPrincipal } from './principal.ts';
 
 export type AuthFailure =
@@ -216,7 +217,7 @@ export function createAuthenticator(
       else if (!clientIds.claim(client.id, result)) result = 'CLIENT_ID_TAKEN';
     }
     if (typeof result === 'string') {
-      if (result === 'BANNED') events.onBanned(bans.banned(ip, username) ?? 'ip');
+      if (result === 'BANNED') events.onBanned(bans.banned(ip, username)?.scope ?? 'ip');
       if (COUNTS_FOR_ADDRESS.has(result)) {
         for (const scope of bans.fail(ip, username, result === 'BAD_CREDENTIALS')) {
           events.onBan(scope);

@@ -23,7 +23,9 @@ import { createHandoff, type Handoff } from './handoff.ts';
 import { type Listeners, openListeners, remoteAddressOf } from './listeners.ts';
 import { brokerMetrics } from './metrics.ts';
 import { type Principal, principalOf } from './principal.ts';
+import { SessionsPerDevice } from './session-limit.ts';
 import { cappedPersistence } from './session-queue.ts';
+import { createSharedState } from './shared-state.ts';
 
 /** After the drain: a pause for PUBACKs to be written, then up to this long for them to leave. */
 const FLUSH_GRACE_MS = 200;
@@ -61,6 +63,10 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
     log,
   );
   const admin = kafka.admin();
+  const topics = kafkaTopics(config.kafka.topicPrefix);
+  const shared = config.mqtt.shared.enabled
+    ? createSharedState({ config, kafka, producer, topics, metrics, log })
+    : undefined;
   let aedes: Aedes | undefined;
   let listeners: Listeners | undefined;
   let handoff: Handoff | undefined;
@@ -142,6 +148,7 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
     const broker = aedes;
     if (broker) await within(new Promise<void>((resolve) => broker.close(() => resolve())), left());
     await listeners?.close();
+    await shared?.stop();
     await producer.close();
     await admin.disconnect();
   }
@@ -157,6 +164,8 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
       await producer.connect();
       await admin.connect();
       const limits = config.mqtt.limits;
+      const persistence = cappedPersistence(limits.queuePerClient, () => metrics.queueDropped.inc());
+      const sessions = new SessionsPerDevice(limits.sessionsPerDevice);
       const auth = createAuthenticator(
         config,
         registry,
@@ -173,7 +182,7 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
         config,
         registry,
         producer,
-        topics: kafkaTopics(config.kafka.topicPrefix),
+        topics,
         metrics,
         log,
       });
@@ -184,7 +193,7 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
           packet.keepalive = clampKeepalive(packet.keepalive ?? 0, limits.maxKeepaliveS);
           callback(null, true);
         },
-        persistence: cappedPersistence(limits.queuePerClient, () => metrics.queueDropped.inc()),
+        persistence,
         authenticate: bindClientCertificates(auth, (reason, client, username) => {
           metrics.authFailures.inc({ reason });
           log.warn(
@@ -193,6 +202,7 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
           );
         }).authenticate,
         authorizePublish: handoff.authorizePublish,
+        ...(shared ? { published: shared.published } : {}),
         authorizeSubscribe(client, sub, callback) {
           const principal = principalOf(client);
           if (principal && maySubscribe(principal, sub.topic)) return callback(null, sub);
@@ -203,15 +213,36 @@ export function brokerComponent(runtime: Runtime): BrokerComponent {
           callback(null, null); // SUBACK 0x80 for this filter; the connection stays up
         },
       });
-      aedes.on('client', (client: Client) =>
-        metrics.connections.inc({ role: principalOf(client)?.role ?? 'unknown' }),
-      );
+      // aedes's connected clients by id (one object for its lifetime; its types leave it out).
+      const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+      aedes.on('client', (client: Client) => {
+        const principal = principalOf(client);
+        metrics.connections.inc({ role: principal?.role ?? 'unknown' });
+        if (principal?.role !== 'device') return;
+        const online = (id: string) => clients[id] !== undefined;
+        for (const id of sessions.connected(principal.device.id, client.id, !client.clean, online)) {
+          metrics.sessionsDropped.inc();
+          log.info({ deviceId: principal.device.id, clientId: id }, 'persistent session dropped: too many');
+          const drop = () =>
+            persistence
+              .dropSession(id)
+              .catch((err) => log.warn({ err, clientId: id }, 'dropping a session failed'));
+          const holder = clients[id];
+          if (holder) holder.close(drop);
+          else void drop();
+        }
+      });
       aedes.on('clientDisconnect', (client: Client) =>
         metrics.connections.dec({ role: principalOf(client)?.role ?? 'unknown' }),
       );
       aedes.on('clientError', (client: Client, err: Error) =>
         log.debug({ clientId: client.id, err: err.message }, 'client error'),
       );
+      if (shared) {
+        // Other brokers' retained state is in before the first client connects.
+        await shared.start(aedes);
+        runtime.readiness.sharedState = () => shared.ready;
+      }
       listeners = await openListeners(
         aedes,
         config,

@@ -1,6 +1,5 @@
-// Small limits at the broker's doors: a token bucket (connect rate, dead-letter rates), a capped
-// queue for password checks (scrypt runs on libuv's threadpool, a few at a time), open connections
-// per source address, the keepalive a client may ask for, and the Origin a browser may come from.
+// Small limits at the broker's doors: a token bucket (connect rate, dead-letter rates), open
+// connections per source address, the keepalive a client may ask for, and the Origin a browser may come from.
 import type { IncomingMessage } from 'node:http';
 
 /** `rate` tokens a second, at most `burst` saved up. */
@@ -43,51 +42,6 @@ export class KeyedBuckets {
     }
     this.buckets.set(key, b);
     return b.take(now);
-  }
-}
-
-/**
- * Runs at most `concurrency` jobs at once and queues at most `maxQueued` more; `run` returns
- * undefined when the queue is full (the caller refuses: server unavailable). A job whose `stillWanted`
- * says no once its turn comes (its client left, or was banned meanwhile) is skipped.
- */
-export class CappedQueue {
-  private running = 0;
-  private readonly queue: Array<() => void> = [];
-
-  constructor(
-    private readonly concurrency: number,
-    private readonly maxQueued: number,
-  ) {}
-
-  get queued(): number {
-    return this.queue.length;
-  }
-
-  run<T>(job: () => Promise<T>, stillWanted: () => boolean): Promise<T | 'skipped'> | undefined {
-    if (this.running >= this.concurrency && this.queue.length >= this.maxQueued) return undefined;
-    return new Promise((resolve, reject) => {
-      const start = () => {
-        if (!stillWanted()) {
-          resolve('skipped');
-          this.next();
-          return;
-        }
-        this.running++;
-        job()
-          .then(resolve, reject)
-          .finally(() => {
-            this.running--;
-            this.next();
-          });
-      };
-      if (this.running < this.concurrency) start();
-      else this.queue.push(start);
-    });
-  }
-
-  private next(): void {
-    while (this.running < this.concurrency && this.queue.length > 0) (this.queue.shift() as () => void)();
   }
 }
 

@@ -14,6 +14,7 @@ import type { Aedes, Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Config } from '../config/config.ts';
 import type { HttpApp } from '../http/app.ts';
+import { plainAddress } from '../lib/address.ts';
 import { WEBSOCKET_PATH } from '../schemas/topics.ts';
 import { clientCertificateOptions } from './client-certs.ts';
 import { ConnectionsPerAddress, originAllowed } from './door-limits.ts';
@@ -21,7 +22,6 @@ import { guardPacketSize, maxPacketBytes } from './packet-guard.ts';
 
 /** Each accepted stream's source address (a WebSocket stream has none of its own). */
 const addresses = new WeakMap<object, string>();
-const plainAddress = (a: string | undefined) => (a?.startsWith('::ffff:') ? a.slice(7) : (a ?? 'unknown'));
 
 /** The source address of an aedes client's connection. */
 export function remoteAddressOf(client: Client): string {

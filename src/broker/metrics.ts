@@ -93,6 +93,11 @@ export function brokerMetrics(registry: Registry) {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    sessionsDropped: new Counter({
+      name: 'machi_broker_sessions_dropped_total',
+      help: 'Persistent sessions dropped because their device held more than MACHI_MQTT_SESSIONS_PER_DEVICE',
+      registers: [registry],
+    }),
     queueDropped: new Counter({
       name: 'machi_broker_queue_dropped_total',
       help: 'QoS 1 messages not queued for a client whose session queue was full',
@@ -107,6 +112,30 @@ export function brokerMetrics(registry: Registry) {
     disconnects: new Counter({
       name: 'machi_broker_disconnects_total',
       help: 'Clients the broker disconnected, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    // Several brokers (shared-state.ts): what this one passed on to the others and took from them.
+    sharedSent: new Counter({
+      name: 'machi_broker_shared_sent_total',
+      help: 'Publishes written to Kafka for the other brokers, by kind (retained, event)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    sharedUnsent: new Counter({
+      name: 'machi_broker_shared_unsent_total',
+      help: 'Publishes delivered here but not written to Kafka in time: the other brokers miss them',
+      registers: [registry],
+    }),
+    sharedApplied: new Counter({
+      name: 'machi_broker_shared_applied_total',
+      help: "Other brokers' publishes delivered here, by kind (retained, event)",
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    sharedSkipped: new Counter({
+      name: 'machi_broker_shared_skipped_total',
+      help: 'Records of the shared Kafka topics skipped, by reason',
       labelNames: ['reason'],
       registers: [registry],
     }),

@@ -2,7 +2,7 @@
 // session (`clean: false`) whose device is offline or slow keeps at most `max` messages; newer
 // ones are not queued (counted), so an abandoned session cannot grow without bound. Only devices
 // and machi's services may hold persistent sessions (auth.ts); a device's sessions only ever
-// subscribe to its own config topic.
+// subscribe to its own config topic. `dropSession` forgets a session whole (session-limit.ts).
 import memoryModule from 'aedes-persistence';
 
 type Sub = { clientId: string };
@@ -12,11 +12,20 @@ interface Persistence {
   outgoingEnqueue(sub: Sub, packet: unknown): Promise<void>;
   outgoingEnqueueCombi(subs: Sub[], packet: unknown): Promise<void>;
   outgoingClearMessageId(client: ClientRef, packet: unknown): Promise<unknown>;
+  outgoingStream(client: ClientRef): AsyncIterable<unknown>;
+  cleanSubscriptions(client: ClientRef): Promise<void>;
+  cleanIncoming(client: ClientRef): Promise<void>;
+  delWill(client: ClientRef): Promise<unknown>;
+}
+
+export interface CappedPersistence extends Persistence {
+  /** Forgets an offline client's session: subscriptions, queued and in-flight messages, will. */
+  dropSession(clientId: string): Promise<void>;
 }
 // A CommonJS module: its export is the factory itself.
 const memory = memoryModule as unknown as () => Persistence;
 
-export function cappedPersistence(max: number, onDropped: (clientId: string) => void): Persistence {
+export function cappedPersistence(max: number, onDropped: (clientId: string) => void): CappedPersistence {
   const persistence = memory();
   const queued = new Map<string, number>();
   const enqueue = persistence.outgoingEnqueue.bind(persistence);
@@ -50,6 +59,16 @@ export function cappedPersistence(max: number, onDropped: (clientId: string) => 
       }
       return removed;
     },
+    async dropSession(clientId: string) {
+      const client = { id: clientId };
+      await persistence.cleanSubscriptions(client);
+      // The store has no call that empties a queue: clear each queued packet by its message id
+      // (those not yet sent have none, and each call takes the first of them).
+      for await (const packet of persistence.outgoingStream(client)) await clear(client, packet);
+      queued.delete(clientId);
+      await persistence.cleanIncoming(client);
+      await persistence.delWill(client);
+    },
   });
-  return persistence;
+  return persistence as CappedPersistence;
 }

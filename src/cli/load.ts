@@ -1,10 +1,23 @@
-import { parseArgs } from 'node:util';
 import { runLoad } from '../../simulators/load.ts';
 import { makeLoadRegistry } from '../../simulators/load-registry.ts';
 import { loadConfig } from '../config/config.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { demoSecret } from '../registry/secrets.ts';
-import type { Command } from './command.ts';
+import { brokerTls, brokerUrl } from '../runtime/component.ts';
+import { type Command, type OptionSpecs, parseOptions } from './command.ts';
+
+const options = {
+  devices: { type: 'string', default: '10', arg: 'N', help: 'device connections (JSON flood sensors of the registry)' },
+  rate: { type: 'string', default: '0', arg: 'R', help: 'messages per second in all (0 = each device keeps --window in flight)' },
+  duration: { type: 'string', default: '10', arg: 'S', help: 'seconds to run' },
+  window: { type: 'string', default: '20', arg: 'W', help: 'with --rate 0: QoS 1 messages each device keeps awaiting their PUBACK' },
+  client: { type: 'string', default: 'mqtt.js', arg: 'mqtt.js|lean', help: 'the MQTT client to publish with' },
+  'make-registry': {
+    type: 'string',
+    arg: 'DIR',
+    help: 'instead: write a registry of --devices N load devices to DIR',
+  },
+} satisfies OptionSpecs;
 
 export const loadCommand: Command = {
   name: 'load',
@@ -12,18 +25,9 @@ export const loadCommand: Command = {
     'load generator: N device connections publishing QoS 1 at a total rate; or make a load-test registry',
   usage:
     'machi load --devices N --rate R --duration S [--window W] [--client mqtt.js|lean]\nmachi load --make-registry DIR --devices N',
+  options,
   async run(args) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        devices: { type: 'string', default: '10' },
-        rate: { type: 'string', default: '0' },
-        duration: { type: 'string', default: '10' },
-        window: { type: 'string', default: '20' },
-        client: { type: 'string', default: 'mqtt.js' },
-        'make-registry': { type: 'string' },
-      },
-    });
+    const { values } = parseOptions(options, args, false);
     const n = Number(values.devices);
     if (values['make-registry']) {
       makeLoadRegistry(values['make-registry'], n);
@@ -48,7 +52,9 @@ export const loadCommand: Command = {
       return 2;
     }
     const result = await runLoad({
-      url: `mqtt://${config.mqtt.host}:${config.mqtt.port}`,
+      // Where machi's own services connect: MQTT_URL and MQTT_CA for a broker on TLS only.
+      url: brokerUrl({ config, local: {} }),
+      tls: brokerTls(config),
       deviceIds: ids.slice(0, n),
       secret: (id) => demoSecret(id),
       rate: Number(values.rate),

@@ -1,30 +1,24 @@
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { replay } from '../../simulators/replay.ts';
 import { loadConfig } from '../config/config.ts';
 import { loadRegistry } from '../registry/load.ts';
-import { type Command, showHelp, wantsHelp } from './command.ts';
+import { brokerTls, brokerUrl } from '../runtime/component.ts';
+import { type Command, type OptionSpecs, parseOptions, usageError } from './command.ts';
+
+const options = {
+  speed: { type: 'string', default: '1', arg: 'N', help: 'the original spacing divided by N' },
+  drill: { type: 'boolean', default: false, help: 'replay as a drill: a new exercise id, every alert marked 訓練 / DRILL' },
+} satisfies OptionSpecs;
 
 export const replayCommand: Command = {
   name: 'replay',
   summary: "replay a recording through each device's own credentials, spacing scaled by --speed",
   usage: 'machi replay FILE [--speed N] [--drill]',
-  options: [
-    ['--speed N', 'the original spacing divided by N (default 1)'],
-    ['--drill', 'replay as a drill: a new exercise id, every alert marked 訓練 / DRILL'],
-  ],
+  options,
   async run(args) {
-    if (wantsHelp(args)) return showHelp(this);
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { speed: { type: 'string', default: '1' }, drill: { type: 'boolean', default: false } },
-    });
+    const { values, positionals } = parseOptions(options, args);
     const file = positionals[0];
-    if (!file) {
-      console.error(`usage: ${this.usage}`);
-      return 2;
-    }
+    if (!file) return usageError(this);
     const config = loadConfig();
     const bar = new cliProgress.SingleBar(
       { format: 'replay [{bar}] {percentage}% | {value}/{total} | {speed} msg/s | ETA {eta_formatted}' },
@@ -33,7 +27,9 @@ export const replayCommand: Command = {
     const started = Date.now();
     const result = await replay({
       file,
-      url: `mqtt://${config.mqtt.host}:${config.mqtt.port}`,
+      // Where machi's own services connect: MQTT_URL and MQTT_CA for a broker on TLS only.
+      url: brokerUrl({ config, local: {} }),
+      tls: brokerTls(config),
       registry: loadRegistry(config.devicesDir),
       speed: Number(values.speed),
       drill: values.drill,

@@ -1,11 +1,11 @@
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { z } from 'zod';
 import { runScenario } from '../../simulators/run.ts';
 import { loadScenario } from '../../simulators/scenario.ts';
 import { loadConfig } from '../config/config.ts';
 import { loadRegistry } from '../registry/load.ts';
-import { type Command, showHelp, wantsHelp } from './command.ts';
+import { brokerTls, brokerUrl } from '../runtime/component.ts';
+import { type Command, type OptionSpecs, parseOptions, usageError } from './command.ts';
 
 const IsoTime = z.iso.datetime({ offset: true });
 
@@ -18,36 +18,27 @@ export function parseStart(text: string): number {
   return Date.parse(text);
 }
 
+const options = {
+  speed: { type: 'string', default: '60', arg: 'N', help: 'simulated seconds per real second (0 = as fast as PUBACKs come)' },
+  seed: { type: 'string', arg: 'S', help: "the random seed (default: the scenario's)" },
+  drill: {
+    type: 'boolean',
+    help: 'a drill: a new exercise id, every alert marked 訓練 / DRILL (drill scenarios always are)',
+  },
+  start: { type: 'string', arg: 'TIME', help: 'device time at the scenario start, ISO-8601 with offset (default: now)' },
+  duration: { type: 'string', arg: 'SECONDS', help: 'stop after this many real seconds' },
+} satisfies OptionSpecs;
+
 export const simulateCommand: Command = {
   name: 'simulate',
   summary:
     'play a scenario (normal-day, festival, heavy-rain-2021, or a YAML file) through the broker as the devices',
   usage: 'machi simulate SCENARIO [--speed N] [--seed S] [--drill] [--start TIME] [--duration SECONDS]',
-  options: [
-    ['--speed N', 'simulated seconds per real second (default 60; 0 = as fast as PUBACKs come)'],
-    ['--seed S', "the random seed (default: the scenario's)"],
-    ['--drill', 'a drill: a new exercise id, every alert marked 訓練 / DRILL (drill scenarios always are)'],
-    ['--start TIME', 'device time at the scenario start, ISO-8601 with offset (default: now)'],
-    ['--duration SECONDS', 'stop after this many real seconds'],
-  ],
+  options,
   async run(args) {
-    if (wantsHelp(args)) return showHelp(this);
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        speed: { type: 'string', default: '60' },
-        seed: { type: 'string' },
-        drill: { type: 'boolean' },
-        start: { type: 'string' },
-        duration: { type: 'string' },
-      },
-    });
+    const { values, positionals } = parseOptions(options, args);
     const name = positionals[0];
-    if (!name) {
-      console.error(`usage: ${this.usage}`);
-      return 2;
-    }
+    if (!name) return usageError(this);
     const start = values.start === undefined ? undefined : parseStart(values.start);
     const config = loadConfig();
     const scenario = loadScenario(name);
@@ -59,7 +50,9 @@ export const simulateCommand: Command = {
     const result = await runScenario({
       scenario,
       registry: loadRegistry(config.devicesDir),
-      url: `mqtt://${config.mqtt.host}:${config.mqtt.port}`,
+      // Where machi's own services connect: MQTT_URL and MQTT_CA for a broker on TLS only.
+      url: brokerUrl({ config, local: {} }),
+      tls: brokerTls(config),
       speed: Number(values.speed),
       drill: values.drill || scenario.drill,
       start,

@@ -47,6 +47,11 @@ export const EnvSchema = z
     // Identities and internal endpoints (issue 21); docs/security.md "Identities and credentials".
     MACHI_INTERNAL_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
     MACHI_INTERNAL_HTTP_PORT: listenPort.optional(),
+    // Failure budgets for the office's HTTP logins, as MACHI_MQTT_BAN_* for MQTT (docs/security.md).
+    MACHI_HTTP_BAN_IP_FAILURES: positiveInt.default(20),
+    MACHI_HTTP_BAN_USER_FAILURES: positiveInt.default(10),
+    MACHI_HTTP_BAN_WINDOW_S: positiveInt.default(60),
+    MACHI_HTTP_BAN_S: positiveInt.default(600),
     MACHI_USERS_FILE: z.string().min(1).default('users/users.yaml'),
     // Transport security (issue 21, docs/security.md "Transport security").
     /** false: no plaintext MQTT/TCP listener at all (needs the TLS listener). */
@@ -90,6 +95,7 @@ export const EnvSchema = z
     MACHI_MQTT_CONNECT_TIMEOUT_S: positiveInt.default(10),
     MACHI_MQTT_MAX_KEEPALIVE_S: positiveInt.max(65535).default(900),
     MACHI_MQTT_QUEUE_PER_CLIENT: positiveInt.default(1000),
+    MACHI_MQTT_SESSIONS_PER_DEVICE: positiveInt.default(4),
     MACHI_MQTT_WS_ORIGINS: z
       .string()
       .default('')
@@ -102,6 +108,14 @@ export const EnvSchema = z
     MACHI_DEAD_LETTERS_PER_CLIENT_S: positiveInt.default(20),
     MACHI_DEAD_LETTERS_TOTAL_S: positiveInt.default(500),
     MACHI_HANDOFF_BATCH_BYTES: positiveInt.default(900 * 1024),
+    // Several brokers sharing their retained state and events through Kafka (docs/broker.md
+    // "Several brokers"): on with MACHI_BROKER_SHARED_STATE=true or once MACHI_BROKER_ID is set.
+    MACHI_BROKER_ID: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]{1,64}$/, 'expected up to 64 letters, digits, dot, dash or underscore')
+      .optional(),
+    MACHI_BROKER_SHARED_STATE: bool.optional(),
+    MACHI_BROKER_SHARED_RETAINED_BYTES: positiveInt.default(64 * 1024 * 1024),
 
     KAFKA_BROKERS: z
       .string()
@@ -114,7 +128,8 @@ export const EnvSchema = z
       .regex(/^[a-zA-Z0-9._-]*$/, 'expected letters, digits, dot, dash or underscore')
       .default('machi'),
     KAFKA_PARTITIONS: positiveInt.min(6).default(6),
-    KAFKA_REPLICATION_FACTOR: positiveInt.default(1),
+    /** Default: as many copies as brokers, up to 3 (src/bus/replication.ts). */
+    KAFKA_REPLICATION_FACTOR: positiveInt.optional(),
 
     INFLUX_URL: url.default('http://127.0.0.1:8086'),
     INFLUX_TOKEN: z.string().default('machi:machi'),
@@ -161,6 +176,10 @@ export const EnvSchema = z
     MACHI_SIGNAGE_STALE_S: positiveInt.default(2700),
     MACHI_SIGNAGE_HEARTBEAT_S: positiveInt.default(30),
     MACHI_OFFICE_TILE_URL: z.string().min(1).optional(),
+    // The open-data API (/api/v1, /ngsi-ld/v1): requests a minute per client address, and the
+    // public origin its catalogue links use (else the request's own Host).
+    MACHI_API_RATE_PER_MIN: positiveInt.default(300),
+    MACHI_PUBLIC_URL: url.optional(),
   })
   .superRefine((e, ctx) => {
     // Settings that only work together: name the missing half rather than ignore the other.
@@ -234,12 +253,22 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
       connectTimeoutMs: e.MACHI_MQTT_CONNECT_TIMEOUT_S * 1000,
       maxKeepaliveS: e.MACHI_MQTT_MAX_KEEPALIVE_S,
       queuePerClient: e.MACHI_MQTT_QUEUE_PER_CLIENT,
+      /** Persistent sessions one device may hold under different client ids (session-limit.ts). */
+      sessionsPerDevice: e.MACHI_MQTT_SESSIONS_PER_DEVICE,
       wsOrigins: e.MACHI_MQTT_WS_ORIGINS,
       /** Dead-lettered publishes a second, per client (burst 5×) and overall (burst 2×). */
       deadLettersPerClientS: e.MACHI_DEAD_LETTERS_PER_CLIENT_S,
       deadLettersTotalS: e.MACHI_DEAD_LETTERS_TOTAL_S,
       /** A produce batch's bytes (keys + values), below Kafka's message.max.bytes (1 MiB). */
       batchBytes: e.MACHI_HANDOFF_BATCH_BYTES,
+    },
+    /** Retained state and events shared with other brokers through Kafka (broker/shared-state.ts). */
+    shared: {
+      enabled: e.MACHI_BROKER_SHARED_STATE ?? e.MACHI_BROKER_ID !== undefined,
+      /** Names this broker in the records it writes and in its logs; default: the host name. */
+      brokerId: e.MACHI_BROKER_ID,
+      /** Payload bytes of other brokers' retained messages held at most. */
+      retainedBytes: e.MACHI_BROKER_SHARED_RETAINED_BYTES,
     },
   },
   http: {
@@ -252,6 +281,13 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
       e.MACHI_INTERNAL_HTTP_PORT !== undefined || e.MACHI_MODE === 'production'
         ? { host: e.MACHI_INTERNAL_HTTP_HOST, port: e.MACHI_INTERNAL_HTTP_PORT ?? 9180 }
         : undefined,
+    /** Bad office logins (Basic) before a temporary ban, per source address and per user name. */
+    bans: {
+      ipFailures: e.MACHI_HTTP_BAN_IP_FAILURES,
+      userFailures: e.MACHI_HTTP_BAN_USER_FAILURES,
+      windowMs: e.MACHI_HTTP_BAN_WINDOW_S * 1000,
+      banMs: e.MACHI_HTTP_BAN_S * 1000,
+    },
   },
   usersFile: e.MACHI_USERS_FILE,
   kafka: {
@@ -309,6 +345,7 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
     heartbeatS: e.MACHI_SIGNAGE_HEARTBEAT_S,
   },
   office: { tileUrl: e.MACHI_OFFICE_TILE_URL },
+  api: { ratePerMinute: e.MACHI_API_RATE_PER_MIN, publicUrl: e.MACHI_PUBLIC_URL },
 }));
 
 export type Config = z.output<typeof ConfigSchema>;

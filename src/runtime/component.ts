@@ -2,11 +2,12 @@
 // one process; each also runs alone (`machi broker`, `machi worker`, ...) for scale-out.
 
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
 import type { HttpApp } from '../http/app.ts';
 import type { ReadinessCheck } from '../http/health.ts';
+import type { OfficeLogin } from '../http/office-login.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ROLE_USERS } from '../schemas/topics.ts';
 
@@ -17,6 +18,8 @@ export interface Runtime {
   http: HttpApp;
   /** /metrics, /readyz, the office and the ack API: the internal listener, or `http` in the demo. */
   internal: HttpApp;
+  /** The office's HTTP login, one per process so its failure budgets cover every office route. */
+  officeLogin: OfficeLogin;
   readiness: Record<string, ReadinessCheck>;
   /** Set by an in-process broker once it listens, so other components reach it (even on port 0). */
   local: { mqttPort?: number; tlsPort?: number };
@@ -24,9 +27,10 @@ export interface Runtime {
 
 /**
  * Where this process's services reach the MQTT broker: MQTT_URL, else the in-process broker (else
- * the configured one) over plaintext on its host, or over TLS when plaintext is off.
+ * the configured one) over plaintext on its host, or over TLS when plaintext is off. The CLI's
+ * stand-in devices (simulate, replay, load) pass no in-process ports and go the same way.
  */
-export function brokerUrl(runtime: Runtime): string {
+export function brokerUrl(runtime: Pick<Runtime, 'config' | 'local'>): string {
   const { mqtt } = runtime.config;
   const { local } = runtime;
   if (mqtt.service.url) return mqtt.service.url;
@@ -34,8 +38,13 @@ export function brokerUrl(runtime: Runtime): string {
   return `mqtts://${mqtt.host}:${local.tlsPort ?? mqtt.tls?.port}`;
 }
 
+/** The CA a client trusts for the broker's certificate; none: Node's own CAs. */
+export interface BrokerTrust {
+  ca?: Buffer;
+}
+
 /** The services' TLS trust: MQTT_CA when set, else Node's CAs; the broker's name is always checked. */
-export function brokerTls(config: Config): IClientOptions {
+export function brokerTls(config: Config): BrokerTrust {
   return config.mqtt.service.caPath ? { ca: readFileSync(config.mqtt.service.caPath) } : {};
 }
 

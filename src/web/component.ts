@@ -4,6 +4,7 @@
 // (read from the Kafka audit trail in the background) and sensor series from InfluxDB.
 import { loadRegistry } from '../registry/load.ts';
 import type { Component, Runtime } from '../runtime/component.ts';
+import { startOpenData } from './api/index.ts';
 import { officeApiPlugin } from './office/api.ts';
 import { AlertHistoryFeed } from './office/history-feed.ts';
 import { officePlugin } from './office/plugin.ts';
@@ -14,6 +15,7 @@ import { visitPlugin } from './visit/plugin.ts';
 
 export function webComponent(runtime: Runtime): Component {
   let live: VisitLive | undefined;
+  let openData: { stop(): Promise<void> } | undefined;
   const officeLog = runtime.log.child({ component: 'office' });
   const feed = new AlertHistoryFeed(runtime.config, officeLog);
   return {
@@ -25,14 +27,21 @@ export function webComponent(runtime: Runtime): Component {
       // The office is for staff: on the internal listener (with the vendor builds its page loads).
       if (runtime.internal !== runtime.http) runtime.internal.register(vendorPlugin, undefined);
       runtime.internal.register(officePlugin, { config: runtime.config, registry });
-      runtime.internal.register(officeApiPlugin, { config: runtime.config, registry, feed, log: officeLog });
+      runtime.internal.register(officeApiPlugin, {
+        config: runtime.config,
+        login: runtime.officeLogin,
+        registry,
+        feed,
+        log: officeLog,
+      });
       feed.start();
       live = new VisitLive(runtime, registry);
       live.start();
       runtime.http.register(visitPlugin, { config: runtime.config, registry, live });
+      openData = startOpenData(runtime, registry, feed, live);
     },
     async stop() {
-      await Promise.all([live?.stop(), feed.stop()]);
+      await Promise.all([live?.stop(), feed.stop(), openData?.stop()]);
     },
   };
 }

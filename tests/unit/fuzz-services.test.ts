@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { HttpApp } from '../../src/http/app.ts';
 import { livenessPlugin, readinessPlugin } from '../../src/http/health.ts';
 import { metricsPlugin } from '../../src/http/metrics.ts';
+import { createOfficeLogin } from '../../src/http/office-login.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { AlertAck, AlertEvent } from '../../src/schemas/alerts.ts';
@@ -22,7 +23,13 @@ import { ReadingRecord } from '../../src/schemas/readings.ts';
 import { webComponent } from '../../src/web/component.ts';
 import { readingPoint } from '../../src/workers/points.ts';
 
-const config = loadConfig({ MACHI_LOG_LEVEL: 'silent', MQTT_PORT: '0' });
+// Bad logins are part of the input: no login bans, so every input gets its own answer.
+const config = loadConfig({
+  MACHI_LOG_LEVEL: 'silent',
+  MQTT_PORT: '0',
+  MACHI_HTTP_BAN_IP_FAILURES: '1000000',
+  MACHI_HTTP_BAN_USER_FAILURES: '1000000',
+});
 const registry = loadRegistry('devices');
 const devices = [...registry.devices.values()];
 const now = Date.parse('2026-12-06T00:00:00Z');
@@ -132,6 +139,7 @@ describe('service fuzz inputs', () => {
         metrics: new Metrics(),
         http,
         internal: http,
+        officeLogin: createOfficeLogin(config, createLogger('silent'), new Metrics()),
         readiness: {},
         local: {},
       };

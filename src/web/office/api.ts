@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import type { Config } from '../../config/config.ts';
 import { type HttpPlugin, sendJson } from '../../http/app.ts';
-import { officeLogin } from '../../http/office-login.ts';
+import type { OfficeLogin } from '../../http/office-login.ts';
 import { parseQuery } from '../../http/query.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Registry } from '../../registry/schema.ts';
@@ -27,6 +27,8 @@ const DEFAULT_HISTORY_MS = 24 * 3_600_000;
 
 export interface OfficeApiOptions {
   config: Config;
+  /** The process's office login (runtime.officeLogin): one set of failure budgets for all routes. */
+  login: OfficeLogin;
   registry: Registry;
   feed: AlertHistoryFeed;
   log: Logger;
@@ -34,7 +36,10 @@ export interface OfficeApiOptions {
 
 type Handler = (res: ServerResponse, url: URL) => Promise<void> | void;
 
-export const officeApiPlugin: HttpPlugin<OfficeApiOptions> = (app, { config, registry, feed, log }) => {
+export const officeApiPlugin: HttpPlugin<OfficeApiOptions> = (
+  app,
+  { config, login, registry, feed, log },
+) => {
   const influx = new InfluxDB({ url: config.influx.url, token: config.influx.token, timeout: 10_000 });
 
   /** The office's check before every handler; its answers are never cached. */
@@ -48,11 +53,7 @@ export const officeApiPlugin: HttpPlugin<OfficeApiOptions> = (app, { config, reg
           code: 'MACHI_ERR_FORBIDDEN',
         });
       // Any office user (viewers too) may read; the login is checked off the event loop.
-      return officeLogin(req, config).then((user) => {
-        if (user) return handler(res, url);
-        res.setHeader('www-authenticate', 'Basic realm="machi office"');
-        sendJson(res, 401, { error: 'office credentials required', code: 'MACHI_ERR_UNAUTHORIZED' });
-      });
+      return login.authenticate(req, res).then((user) => (user ? handler(res, url) : undefined));
     };
 
   const invalid = (res: ServerResponse, error: string) =>

@@ -1,8 +1,8 @@
-// Failure budgets and temporary bans for MQTT logins. N refused logins from one source address
-// within a window ban that address for a while; N refused logins for one user name (a registry
-// device or a role) ban that name, except from addresses it last logged in from successfully, so an
-// attacker elsewhere cannot lock the real device out. A ban never touches other addresses.
-// Refused while banned: CONNACK 5 at once, before any password check.
+// Failure budgets and temporary bans for logins, MQTT and HTTP alike. N refused logins from one
+// source address within a window ban that address for a while; N refused logins for one user name
+// ban that name, except from addresses it last logged in from successfully, so an attacker
+// elsewhere cannot lock the real user out. A ban never touches other addresses. The caller refuses
+// a banned login at once, before any password check.
 
 export interface BanOptions {
   ipFailures: number;
@@ -59,6 +59,12 @@ export class FailureBudget {
 
 export type BanScope = 'ip' | 'user';
 
+/** A ban in force: which budget, and until when (epoch ms; HTTP's Retry-After). */
+export interface Ban {
+  scope: BanScope;
+  until: number;
+}
+
 export class Bans {
   private readonly ips: FailureBudget;
   private readonly users: FailureBudget;
@@ -70,17 +76,17 @@ export class Bans {
   }
 
   /** Which ban refuses a login of `user` from `ip` right now, if any. */
-  banned(ip: string, user: string | undefined, now = Date.now()): BanScope | undefined {
-    if (this.ips.bannedUntil(ip, now) !== undefined) return 'ip';
-    if (user !== undefined && this.users.bannedUntil(user, now) !== undefined) {
-      if (!this.trusted.get(user)?.includes(ip)) return 'user';
-    }
-    return undefined;
+  banned(ip: string, user: string | undefined, now = Date.now()): Ban | undefined {
+    const ipUntil = this.ips.bannedUntil(ip, now);
+    if (ipUntil !== undefined) return { scope: 'ip', until: ipUntil };
+    if (user === undefined || this.trusted.get(user)?.includes(ip)) return undefined;
+    const userUntil = this.users.bannedUntil(user, now);
+    return userUntil === undefined ? undefined : { scope: 'user', until: userUntil };
   }
 
   /**
-   * A refused login. `knownUser`: the name exists (a device or a role), so its own budget counts.
-   * Returns the scopes whose ban this failure started.
+   * A refused login. `knownUser`: the name exists (a device, a role, an office user), so its own
+   * budget counts. Returns the scopes whose ban this failure started.
    */
   fail(ip: string, user: string | undefined, knownUser: boolean, now = Date.now()): BanScope[] {
     const started: BanScope[] = [];
