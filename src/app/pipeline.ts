@@ -5,6 +5,7 @@ import { forecastComponent } from '../forecast/component.ts';
 import type { ComponentFactory } from '../runtime/component.ts';
 import { webComponent } from '../web/component.ts';
 import { workerComponent } from '../workers/component.ts';
+import { singleton } from './singleton.ts';
 
 export const pipelineComponents: ComponentFactory[] = [
   brokerComponent,
@@ -13,3 +14,12 @@ export const pipelineComponents: ComponentFactory[] = [
   forecastComponent,
   webComponent,
 ];
+
+/**
+ * `machi alerts` and `machi forecast serve`: any number may run, one of each is active and the
+ * others stand by to take over (docs/operations.md). `machi all` runs them plainly.
+ */
+export const singletons = {
+  alerts: singleton('alerts', alertsComponent),
+  forecast: singleton('forecast', forecastComponent),
+};

@@ -1,13 +1,24 @@
 // Creates machi's Kafka topics at start-up (idempotent): every topic gets at least the configured
-// partitions, so readings keyed by device spread over consumers.
+// partitions, so readings keyed by device spread over consumers, and as many copies as the
+// cluster can hold up to three (src/bus/replication.ts).
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config/config.ts';
 import { retry } from '../lib/retry.ts';
+import { kafkaAccessError } from './kafka-access.ts';
+import { replicationFor } from './replication.ts';
 import { kafkaTopics } from './topics.ts';
 
 export function allTopicNames(prefix: string): string[] {
   const t = kafkaTopics(prefix);
-  return [...Object.values(t.readings), t.deadLetter, t.deviceHealth, t.alertEvents, t.alertAcks];
+  return [
+    ...Object.values(t.readings),
+    t.deadLetter,
+    t.deviceHealth,
+    t.alertEvents,
+    t.alertAcks,
+    ...Object.values(t.leadership),
+    ...Object.values(t.brokerShared),
+  ];
 }
 
 export async function ensureTopics(
@@ -15,7 +26,17 @@ export async function ensureTopics(
   config: Config,
   names = allTopicNames(config.kafka.topicPrefix),
 ): Promise<void> {
-  await retry(() => createMissing(kafka, config, names), STARTUP_RETRY);
+  // Every component's first word with Kafka: a refused login or certificate stops it at once,
+  // named (src/bus/kafka-access.ts).
+  const refused = (err: unknown) => kafkaAccessError(err, config.kafka);
+  try {
+    await retry(() => createMissing(kafka, config, names), {
+      ...STARTUP_RETRY,
+      retriable: (err) => !refused(err)?.permanent,
+    });
+  } catch (err) {
+    throw refused(err) ?? err;
+  }
 }
 
 // Just after Kafka starts, or a topic is created, its metadata can lag behind ("This server does
@@ -77,6 +98,21 @@ export async function startGroupAtEndIfNew(kafka: Kafka, groupId: string, topic:
   }, STARTUP_RETRY);
 }
 
+/** The brokers' retained state keeps each MQTT topic's last record; their events live an hour. */
+function brokerSharedConfig(prefix: string): Map<string, Array<{ name: string; value: string }>> {
+  const { retained, events } = kafkaTopics(prefix).brokerShared;
+  return new Map([
+    [retained, [{ name: 'cleanup.policy', value: 'compact' }]],
+    [
+      events,
+      [
+        { name: 'retention.ms', value: '3600000' },
+        { name: 'segment.ms', value: '600000' },
+      ],
+    ],
+  ]);
+}
+
 async function createMissing(kafka: Kafka, config: Config, names: string[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -84,12 +120,21 @@ async function createMissing(kafka: Kafka, config: Config, names: string[]): Pro
     const existing = new Set(await admin.listTopics());
     const missing = names.filter((n) => !existing.has(n));
     if (missing.length === 0) return;
+    // A leadership topic is one lease: one partition, whatever KAFKA_PARTITIONS says.
+    const leases = new Set(Object.values(kafkaTopics(config.kafka.topicPrefix).leadership));
+    const { brokers } = await admin.describeCluster();
+    const { factor, minInsync } = replicationFor(brokers.length, config.kafka.replicationFactor);
+    const topicConfig = brokerSharedConfig(config.kafka.topicPrefix);
     await admin.createTopics({
       waitForLeaders: true,
       topics: missing.map((topic) => ({
         topic,
-        numPartitions: config.kafka.partitions,
-        replicationFactor: config.kafka.replicationFactor,
+        numPartitions: leases.has(topic) ? 1 : config.kafka.partitions,
+        replicationFactor: factor,
+        configEntries: [
+          ...(minInsync > 1 ? [{ name: 'min.insync.replicas', value: String(minInsync) }] : []),
+          ...(topicConfig.get(topic) ?? []),
+        ],
       })),
     });
   } finally {

@@ -13,7 +13,22 @@ export function kafkaTopics(prefix: string) {
     deviceHealth: name('device.health'),
     alertEvents: name('alerts.events'),
     alertAcks: name('alerts.acks'),
+    /** Publishes passed between brokers (src/broker/shared-state.ts), keyed by MQTT topic. */
+    brokerShared: {
+      /** Compacted: the retained state, read from the beginning by every broker at start. */
+      retained: name('broker.retained'),
+      /** Events (acks, sign heartbeats): read live only, kept an hour. */
+      events: name('broker.events'),
+    },
+    /** One partition each, never written: whoever the group assigns it to runs the role (leadership.ts). */
+    leadership: {
+      alerts: name('leadership.alerts'),
+      forecast: name('leadership.forecast'),
+    } satisfies Record<SingletonRole, string>,
   };
 }
+
+/** The roles of which exactly one process is active at a time. */
+export type SingletonRole = 'alerts' | 'forecast';
 
 export type KafkaTopics = ReturnType<typeof kafkaTopics>;

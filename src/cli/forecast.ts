@@ -1,35 +1,36 @@
-import { parseArgs } from 'node:util';
-import { createRuntime } from '../app/run.ts';
-import { formatReport, runBacktest } from '../forecast/backtest-report.ts';
+import { singletons } from '../app/pipeline.ts';
+import { createRuntime, startComponents, untilSignal } from '../app/run.ts';
+import { formatReport, reportJson, runBacktest } from '../forecast/backtest-report.ts';
 import { runForecastOnce } from '../forecast/component.ts';
-import type { Command } from './command.ts';
+import { type Command, type OptionSpecs, parseOptions, usageError } from './command.ts';
 
 const USAGE = `machi forecast backtest --csv FILE [--location NAME] [--from DATE --to DATE] [--holidays FILE] [--json] [--predictions OUT.csv] [--threads N]
-machi forecast run`;
+machi forecast run
+machi forecast serve`;
+
+const options = {
+  csv: { type: 'string', arg: 'FILE', help: 'backtest: the counts to backtest on (docs/forecast.md)' },
+  location: { type: 'string', arg: 'NAME', help: 'backtest: only this location' },
+  from: { type: 'string', arg: 'DATE', help: 'backtest: first day' },
+  to: { type: 'string', arg: 'DATE', help: 'backtest: last day' },
+  holidays: { type: 'string', arg: 'FILE', help: "backtest: the data's public holidays" },
+  json: { type: 'boolean', help: 'backtest: print the report as one JSON document' },
+  predictions: { type: 'string', arg: 'OUT.csv', help: 'backtest: write every prediction to this CSV' },
+  threads: { type: 'string', arg: 'N', help: 'backtest: worker threads' },
+} satisfies OptionSpecs;
 
 export const forecastCommand: Command = {
   name: 'forecast',
-  summary: 'run the congestion forecast once, or backtest the model against baselines on a CSV',
+  summary:
+    'run the congestion forecast once or on its schedule, or backtest the model against baselines on a CSV',
   usage: USAGE,
+  options,
   async run(args) {
-    const [action, ...rest] = args;
+    const { values, positionals } = parseOptions(options, args);
+    const action = positionals[0];
     if (action === 'backtest') {
-      const { values } = parseArgs({
-        args: rest,
-        options: Object.fromEntries(
-          [['csv'], ['location'], ['from'], ['to'], ['holidays'], ['predictions'], ['threads']].map(([o]) => [
-            o,
-            { type: 'string' as const },
-          ]),
-        ) as Record<string, { type: 'string' }>,
-        strict: false,
-      });
-      if (typeof values.csv !== 'string') {
-        console.error(`usage:\n${USAGE}`);
-        return 2;
-      }
-      const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-      const threads = str(values.threads);
+      if (values.csv === undefined) return usageError(this);
+      const threads = values.threads;
       if (threads !== undefined && !/^[1-9]\d*$/.test(threads)) {
         console.error(`--threads must be a positive integer, not "${threads}"`);
         return 2;
@@ -37,11 +38,11 @@ export const forecastCommand: Command = {
       const started = Date.now();
       const report = await runBacktest({
         csv: values.csv,
-        location: str(values.location),
-        from: str(values.from),
-        to: str(values.to),
-        holidays: str(values.holidays),
-        predictions: str(values.predictions),
+        location: values.location,
+        from: values.from,
+        to: values.to,
+        holidays: values.holidays,
+        predictions: values.predictions,
         threads: threads === undefined ? undefined : Number(threads),
       });
       // On stderr, so --json output stays one document.
@@ -54,13 +55,7 @@ export const forecastCommand: Command = {
           `skipped ${r.rows} row(s) of ${values.csv}: ${r.reason} (first at line ${r.firstLine})`,
         );
       if (values.json) {
-        const json = {
-          locations: report.locations.map((l) => ({
-            location: l.location,
-            horizons: l.horizons.map(({ coverage80: _c, ...h }) => h),
-          })),
-        };
-        console.log(JSON.stringify(json));
+        console.log(JSON.stringify(reportJson(report)));
       } else {
         console.log(formatReport(report));
         console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -70,7 +65,13 @@ export const forecastCommand: Command = {
     if (action === 'run') {
       return runForecastOnce(createRuntime());
     }
-    console.error(`usage:\n${USAGE}`);
-    return 2;
+    if (action === 'serve') {
+      // On MACHI_FORECAST_CRON until stopped; one of any number of these is active at a time.
+      const running = await startComponents(createRuntime(), [singletons.forecast]);
+      await untilSignal();
+      await running.stop();
+      return 0;
+    }
+    return usageError(this);
   },
 };

@@ -4,7 +4,7 @@ import { installProcessGuards } from '../app/process-guards.ts';
 import { loadConfig } from '../config/config.ts';
 import { assertProductionReady } from '../config/production.ts';
 import { createLogger } from '../observability/logger.ts';
-import type { Command } from './command.ts';
+import { type Command, helpText, wantsHelp } from './command.ts';
 import { commands } from './commands.ts';
 
 /**
@@ -13,19 +13,22 @@ import { commands } from './commands.ts';
  * commands keep Node's default, failing at once.
  */
 const SERVING = new Set(['all', 'broker', 'worker', 'alerts']);
+const serving = (name: string, args: string[]) =>
+  SERVING.has(name) || (name === 'forecast' && args[0] === 'serve');
 /** Commands that start machi's services: in production mode they refuse shipped secrets first. */
 const startsServices = (name: string, args: string[]) =>
-  SERVING.has(name) || (name === 'forecast' && args[0] === 'run');
+  serving(name, args) || (name === 'forecast' && args[0] === 'run');
 /** After a serving command has stopped, what a component left open may not keep the process alive. */
 const EXIT_GRACE_MS = 3000;
 
 function help(): void {
-  console.log('usage: machi <command> [options]\n\ncommands:');
+  console.log('usage: machi <command> [options]   (machi <command> --help: its usage)\n\ncommands:');
   for (const c of commands) console.log(`  ${c.name.padEnd(10)} ${c.summary}`);
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  // `machi help CMD` is `machi CMD --help`.
+  const [name, ...rest] = argv[0] === 'help' && argv[1] ? [argv[1], '--help'] : argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     help();
     return name ? 0 : 2;
@@ -36,8 +39,13 @@ async function main(argv: string[]): Promise<number> {
     help();
     return 2;
   }
+  // Before anything that could refuse or start: help needs no configuration, stack or broker.
+  if (wantsHelp(rest)) {
+    console.log(helpText(command));
+    return 0;
+  }
   if (startsServices(command.name, rest)) await assertProductionReady(loadConfig());
-  if (!SERVING.has(command.name)) return command.run(rest);
+  if (!serving(command.name, rest)) return command.run(rest);
   const log = createLogger(loadConfig().logLevel);
   installProcessGuards(log);
   const code = await command.run(rest);

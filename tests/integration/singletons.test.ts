@@ -1,0 +1,255 @@
+// Two of each singleton as real processes (issue #24): two `machi alerts` and two
+// `machi forecast serve` beside one `machi broker` and `machi worker`. Exactly one of each is
+// active; the active one is SIGKILLed mid-episode (mid-schedule) and the standby takes over within
+// 10 s, from Kafka: the episode keeps its id, the next transition is raised once, every webhook
+// delivery id arrives once and none is lost; the next forecast run is the other forecaster's.
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InfluxDB, Point } from '@influxdata/influxdb-client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Flood, OfficeConsole, WebhookSink, waitFor } from '../../bench/lib/alert-drill-kit.ts';
+import { startMachi, stopChild } from '../../bench/lib/processes.ts';
+import { deliveryIdOf } from '../../src/alerts/outbox.ts';
+import { LEASE_LOST_EXIT } from '../../src/app/singleton.ts';
+import { kafkaTopics } from '../../src/bus/topics.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import { AlertEvent } from '../../src/schemas/alerts.ts';
+import { collectTopic, config, freePort, testKafka, uniqueName } from './helpers.ts';
+import { type PrivateService, startPrivateInflux } from './private-stack.ts';
+
+const TAKEOVER_LIMIT_MS = 10_000;
+const AREA = 'takeo-town';
+const FIRST = 'fs-takeo-001';
+const SECOND = 'fs-takeo-005';
+const SECRET = 'singleton-webhook-secret';
+
+const prefix = uniqueName('singletons');
+const logDir = mkdtempSync(join(tmpdir(), 'machi-singletons-'));
+const children: ChildProcess[] = [];
+let mqttPort = 0;
+let influx: PrivateService | undefined;
+const common = (): NodeJS.ProcessEnv => ({
+  KAFKA_TOPIC_PREFIX: prefix,
+  MACHI_WORKER_GROUP: prefix,
+  MQTT_PORT: String(mqttPort),
+  MACHI_LOG_LEVEL: 'info',
+});
+
+/** `machi <command>` on its own HTTP port, its log kept in logDir under `name`. */
+async function machi(name: string, command: string[], env: NodeJS.ProcessEnv = {}) {
+  const port = await freePort();
+  const child = startMachi(command, { ...common(), ...env, HTTP_PORT: String(port) }, join(logDir, name));
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  const get = (path: string) => fetch(`${url}${path}`, { signal: AbortSignal.timeout(2000) });
+  return {
+    name,
+    child,
+    get,
+    log: () => readFileSync(join(logDir, name), 'utf8'),
+    /** Resolves once `path` answers `status`; the time it did, or undefined after `timeoutMs`. */
+    answers: (path: string, status: number, timeoutMs = 60_000) =>
+      waitFor(async () => ((await get(path)).status === status ? Date.now() : undefined), timeoutMs),
+    /** Its machi_leader gauge for `role`: true when active. */
+    leads: async (role: string) =>
+      (await (await get('/metrics')).text()).includes(`machi_leader{role="${role}"} 1`),
+  };
+}
+type Machi = Awaited<ReturnType<typeof machi>>;
+
+/** True once the webhook output's group has committed `count` records of the alert events topic. */
+async function webhookCommitted(count: number): Promise<true | undefined> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.listGroups();
+    const group = groups.find((g) => g.groupId.startsWith(`machi.${prefix}.alert-output.webhook-`));
+    if (!group) return undefined;
+    const [committed] = await admin.fetchOffsets({
+      groupId: group.groupId,
+      topics: [kafkaTopics(prefix).alertEvents],
+    });
+    const total = (committed?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    return total === count ? true : undefined;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+beforeAll(async () => {
+  mqttPort = await freePort();
+  const broker = await machi('broker', ['broker']);
+  const worker = await machi('worker', ['worker']);
+  expect(await broker.answers('/readyz', 200)).toBeDefined();
+  expect(await worker.answers('/readyz', 200)).toBeDefined();
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(children.map((c) => stopChild(c)));
+  await influx?.dispose();
+}, 60_000);
+
+it('two alert services: one active; SIGKILLed mid-episode, the standby takes over in 10 s and nothing is raised or sent twice or lost', {
+  timeout: 120_000,
+}, async () => {
+  const sink = new WebhookSink(await freePort(), SECRET);
+  await sink.up();
+  const env = {
+    MACHI_ALERT_DEBOUNCE_S: '1',
+    MACHI_ALERT_CLEAR_S: '60',
+    MACHI_ALERT_RADIUS_M: '3000',
+    MACHI_ALERT_RENOTIFY_S: '3600',
+    MACHI_WEBHOOK_URLS: sink.url,
+    MACHI_WEBHOOK_SECRET: SECRET,
+  };
+  const trail = await collectTopic(testKafka(), kafkaTopics(prefix).alertEvents);
+  const events = () => trail.records.map((r) => AlertEvent.parse(JSON.parse(r.value)));
+  const first = await machi('alerts-1', ['alerts'], env);
+  expect(await first.answers('/readyz', 200)).toBeDefined();
+  const second = await machi('alerts-2', ['alerts'], env);
+  expect(await second.answers('/healthz', 200)).toBeDefined();
+  // The standby is healthy, not ready (a load balancer sends acknowledgements to the active one),
+  // and has built nothing: no alert metric, no engine.
+  const standby = await second.get('/readyz');
+  expect(standby.status).toBe(503);
+  expect(await standby.json()).toMatchObject({ checks: { 'alerts.active': false } });
+  expect(await first.leads('alerts')).toBe(true);
+  expect(await second.leads('alerts')).toBe(false);
+
+  const url = `mqtt://127.0.0.1:${mqttPort}`;
+  const registry = loadRegistry(config.devicesDir);
+  const office = await OfficeConsole.open(url, config.mqtt.roles.office, {
+    areaIds: [AREA],
+    siteId: 'city-hall',
+    deviceIds: [],
+  });
+  const flood = new Flood(url, registry, [AREA], 2000);
+  flood.start();
+  try {
+    await flood.set({ [FIRST]: { wet: true } });
+    const raised = await waitFor(() => events().find((e) => e.transition === 'raised' && !e.drill), 20_000);
+    expect(raised?.level).toBe('watch');
+    // Killed with the webhook output caught up and committed: a kill between the receiver's 2xx
+    // and the commit would send that one event again, under the same delivery id (docs/alerts.md).
+    await waitFor(() => (sink.deliveries.length === trail.records.length ? true : undefined), 20_000);
+    expect(await waitFor(() => webhookCommitted(trail.records.length), 20_000)).toBe(true);
+    expect((await second.get('/metrics').then((r) => r.text())).includes('machi_alert_events_total')).toBe(
+      false,
+    );
+
+    const killedAt = Date.now();
+    first.child.kill('SIGKILL');
+    // The second sensor gets wet while nobody is active: the escalation is the new leader's.
+    const wetAt = await flood.set({ [SECOND]: { wet: true } });
+    const readyAt = await second.answers('/readyz', 200, 30_000);
+    expect(readyAt, 'the standby never became ready').toBeDefined();
+    const takeoverMs = (readyAt as number) - killedAt;
+    console.log(`alerts takeover: ${takeoverMs} ms from SIGKILL to the standby's /readyz 200`);
+    expect(takeoverMs).toBeLessThanOrEqual(TAKEOVER_LIMIT_MS);
+    expect(await second.leads('alerts')).toBe(true);
+    expect(second.log()).toMatch(/leadership acquired/);
+
+    const escalated = await waitFor(
+      () => sink.deliveries.find((d) => d.event.transition === 'escalated' && d.event.level === 'warning'),
+      30_000,
+    );
+    expect(escalated, 'no escalation delivered').toBeDefined();
+    console.log(
+      `alerts escalation delivered ${(escalated?.at ?? 0) - wetAt} ms after the second sensor got wet`,
+    );
+    expect(escalated?.event.alertId).toBe(raised?.alertId);
+    const shown = await office.active(AREA).first((a) => a.alerts[0]?.level === 'warning', killedAt, 10_000);
+    expect(shown?.value.alerts[0]?.id).toBe(raised?.alertId);
+
+    // Settle, then compare: each transition once in the trail, every delivery id once at the receiver.
+    await new Promise((r) => setTimeout(r, 3000));
+    const real = events().filter((e) => !e.drill && e.areaId === AREA);
+    expect(real.map((e) => `${e.transition}:${e.level}`)).toEqual(['raised:watch', 'escalated:warning']);
+    expect(new Set(real.map((e) => e.alertId))).toEqual(new Set([raised?.alertId]));
+    const trailIds = trail.records.map((r) => deliveryIdOf(Buffer.from(r.value)));
+    const delivered = sink.deliveries.map((d) => d.deliveryId);
+    expect(delivered.sort()).toEqual([...trailIds].sort());
+    expect(new Set(delivered).size).toBe(delivered.length);
+    expect(sink.deliveries.every((d) => d.genuine)).toBe(true);
+  } finally {
+    await flood.stop();
+    await office.close();
+    await trail.stop();
+    await sink.down();
+  }
+});
+
+it('two forecasters: only the active one runs; after its SIGKILL the other writes the next run; a frozen leader yields', {
+  timeout: 120_000,
+}, async () => {
+  // A private InfluxDB: the job reads every site's history, and which process wrote a run is told
+  // by its issued_at, which another forecaster on the shared one would muddle.
+  influx = await startPrivateInflux(18496);
+  const db = new InfluxDB({ url: influx.address, token: 'x' });
+  const step = 15 * 60_000;
+  const last = Math.floor(Date.now() / step) * step - step;
+  const writer = db.getWriteApi('takeo', 'machi', 'ms');
+  for (let t = last - 14 * 86_400_000; t <= last; t += step) {
+    const hour = new Date(t + 9 * 3_600_000).getUTCHours();
+    writer.writePoint(
+      new Point('crowd_15m')
+        .tag('site', 'city-hall')
+        .intField('people', Math.round(20 + 10 * hour))
+        .intField('cameras', 1)
+        .timestamp(t),
+    );
+  }
+  await writer.close();
+  /** issued_at of the run that last wrote the next interval's forecast (each run overwrites it). */
+  const lastIssued = async () => {
+    const rows = await db.getQueryApi('takeo').collectRows<{ _value: number }>(
+      `from(bucket: "machi") |> range(start: ${new Date(last).toISOString()})
+        |> filter(fn: (r) => r._measurement == "forecast" and r._field == "issued_at" and r.horizon == "1")
+        |> last()`,
+    );
+    return rows[0]?._value;
+  };
+  const runs = (m: Machi) => m.log().match(/forecast run done/g)?.length ?? 0;
+
+  // Every 3 s: two active forecasters would write two runs a tick.
+  const env = { INFLUX_URL: influx.address, MACHI_FORECAST_CRON: '*/3 * * * * *' };
+  const first = await machi('forecast-1', ['forecast', 'serve'], env);
+  expect(await first.answers('/readyz', 200)).toBeDefined();
+  const second = await machi('forecast-2', ['forecast', 'serve'], env);
+  expect(await second.answers('/healthz', 200)).toBeDefined();
+  expect((await second.get('/readyz')).status).toBe(503);
+  // Every 3 s a run: a few of them, all the active one's.
+  await new Promise((r) => setTimeout(r, 8000));
+  expect(runs(first)).toBeGreaterThanOrEqual(2);
+  expect(runs(second)).toBe(0);
+  expect(await first.leads('forecast')).toBe(true);
+  expect(await second.leads('forecast')).toBe(false);
+
+  const killedAt = Date.now();
+  first.child.kill('SIGKILL');
+  const next = await waitFor(async () => {
+    const at = await lastIssued();
+    return at !== undefined && at > killedAt ? at : undefined;
+  }, 30_000);
+  expect(next, 'no forecast run after the active forecaster was killed').toBeDefined();
+  console.log(`forecast takeover: next run issued ${(next as number) - killedAt} ms after SIGKILL`);
+  expect((next as number) - killedAt).toBeLessThanOrEqual(TAKEOVER_LIMIT_MS);
+  expect(runs(second)).toBeGreaterThanOrEqual(1);
+  expect(await second.leads('forecast')).toBe(true);
+
+  // A leader frozen past its session (a long pause, a cut link) finds on its return that the lease
+  // was given away meanwhile: it exits (75) instead of running beside the new leader.
+  const third = await machi('forecast-3', ['forecast', 'serve'], env);
+  expect(await third.answers('/healthz', 200)).toBeDefined();
+  const exited = new Promise<number | null>((resolve) => second.child.once('exit', resolve));
+  second.child.kill('SIGSTOP');
+  expect(await third.answers('/readyz', 200, 20_000)).toBeDefined();
+  second.child.kill('SIGCONT');
+  expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))])).toBe(
+    LEASE_LOST_EXIT,
+  );
+  expect(second.log()).toMatch(/leadership lost: exiting/);
+  expect(await third.leads('forecast')).toBe(true);
+});
