@@ -1,12 +1,12 @@
 // Alert events as InfluxDB points (measurement alert_event) for Grafana's annotations: an outbox
 // output, so an InfluxDB outage delays only the annotations and never an alert.
-import { Point } from '@influxdata/influxdb-client';
 import type { AlertEvent } from '../schemas/alerts.ts';
 import { type InfluxWriter, isInvalidWrite } from '../store/influx-writer.ts';
+import { MEASUREMENTS, type MeasuredPoint, point } from '../store/measurements.ts';
 import { type OutboxRecord, Undeliverable } from './outbox.ts';
 
-export function alertPoint(event: AlertEvent): Point {
-  return new Point('alert_event')
+export function alertPoint(event: AlertEvent): MeasuredPoint<typeof MEASUREMENTS.alertEvent> {
+  return point(MEASUREMENTS.alertEvent)
     .tag('area', event.areaId)
     .tag('level', event.level)
     .tag('state', event.transition)

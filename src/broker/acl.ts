@@ -1,47 +1,41 @@
 // The one table of who may publish and subscribe what. Each entry yields topic filters for a
 // principal; a publish must match one of them, a subscription must lie entirely inside one.
-import { TOPIC_ROOT } from '../schemas/topics.ts';
+import { deviceTopicKind, filters, topics } from '../schemas/topics.ts';
 import type { Principal, Role } from './principal.ts';
 
 type Filters = (p: Principal) => string[];
 
-const deviceLevel = (p: Principal) => {
-  if (p.role !== 'device') return undefined;
-  return `${TOPIC_ROOT}/${p.device.kind === 'flood-sensor' ? 'flood' : 'crowd'}/${p.device.id}`;
-};
-
-const PUBLIC_SIGNAGE = [`${TOPIC_ROOT}/signage/+/congestion`, `${TOPIC_ROOT}/signage/+/notice`];
-
 export const ACL: Record<Role, { publish: Filters; subscribe: Filters }> = {
   device: {
     publish: (p) => {
-      const base = deviceLevel(p);
-      if (!base || p.role !== 'device') return [];
-      return [`${base}/${p.device.kind === 'flood-sensor' ? 'reading' : 'count'}`, `${base}/heartbeat`];
+      if (p.role !== 'device') return [];
+      const { id, kind } = p.device;
+      const message = kind === 'flood-sensor' ? topics.floodReading(id) : topics.crowdCount(id);
+      return [message, topics.heartbeat(deviceTopicKind(kind), id)];
     },
-    subscribe: (p) => [`${deviceLevel(p)}/config`],
+    subscribe: (p) =>
+      p.role === 'device' ? [topics.deviceConfig(deviceTopicKind(p.device.kind), p.device.id)] : [],
   },
   signage: {
-    publish: (p) => (p.role === 'signage' && p.siteId ? [`${TOPIC_ROOT}/signage/${p.siteId}/heartbeat`] : []),
-    subscribe: () => PUBLIC_SIGNAGE,
+    publish: (p) => (p.role === 'signage' && p.siteId ? [topics.signageHeartbeat(p.siteId)] : []),
+    subscribe: () => [...filters.publicSignage],
   },
-  anonymous: { publish: () => [], subscribe: () => PUBLIC_SIGNAGE },
+  anonymous: { publish: () => [], subscribe: () => [...filters.publicSignage] },
   office: {
-    // Only operators acknowledge; the broker stamps who did (handoff.ts).
-    publish: (p) =>
-      p.role === 'office' && p.officeRole === 'operator' ? [`${TOPIC_ROOT}/alerts/+/ack`] : [],
-    subscribe: () => [`${TOPIC_ROOT}/#`],
+    // Only operators acknowledge; the broker stamps who did (mqtt-only.ts).
+    publish: (p) => (p.role === 'office' && p.officeRole === 'operator' ? [topics.alertAcks] : []),
+    subscribe: () => [filters.all],
   },
   service: {
     publish: () => [
-      `${TOPIC_ROOT}/+/+/status`,
-      `${TOPIC_ROOT}/+/+/config`,
-      ...PUBLIC_SIGNAGE,
-      `${TOPIC_ROOT}/alerts/+/active`,
+      filters.deviceStatuses,
+      filters.deviceConfigs,
+      ...filters.publicSignage,
+      filters.alertsActive,
     ],
-    subscribe: () => [`${TOPIC_ROOT}/#`],
+    subscribe: () => [filters.all],
   },
-  recorder: { publish: () => [], subscribe: () => [`${TOPIC_ROOT}/#`] },
+  recorder: { publish: () => [], subscribe: () => [filters.all] },
 };
 
 /** Does topic filter `inner` select only topics that `outer` also selects? */

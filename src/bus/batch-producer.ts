@@ -8,6 +8,7 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { retry } from '../lib/retry.ts';
 import type { Logger } from '../observability/logger.ts';
+import { MachiError } from '../schemas/reasons.ts';
 import { memoizedDefaultPartitioner } from './partitioner.ts';
 
 export interface BatchProducerOptions {
@@ -58,17 +59,20 @@ export function permanentErrorType(err: unknown): string | undefined {
   return undefined;
 }
 
-export class KafkaUnavailableError extends Error {
-  readonly code = 'MACHI_ERR_KAFKA_UNAVAILABLE';
-  readonly retriable = true;
+export class KafkaUnavailableError extends MachiError {
+  declare readonly code: 'KAFKA_UNAVAILABLE';
+  declare readonly retriable: true;
+  constructor(message: string) {
+    super('KAFKA_UNAVAILABLE', message);
+  }
 }
 
 /** Kafka refused this record for good (`type`, e.g. MESSAGE_TOO_LARGE): sending it again is useless. */
-export class KafkaRefusedError extends Error {
-  readonly code = 'MACHI_ERR_KAFKA_REFUSED';
-  readonly retriable = false;
+export class KafkaRefusedError extends MachiError {
+  declare readonly code: 'KAFKA_REFUSED';
+  declare readonly retriable: false;
   constructor(readonly type: string) {
-    super(`Kafka refused the record: ${type}`);
+    super('KAFKA_REFUSED', `Kafka refused the record: ${type}`);
   }
 }
 

@@ -1,12 +1,13 @@
 // One forecasting run: read each site's 15-minute crowd series from InfluxDB, fit the model,
 // write forecasts (and the errors of the previous run's forecasts, once actuals exist) to
 // InfluxDB, and build the retained congestion message each sign reads.
-import { Point } from '@influxdata/influxdb-client';
+import { flux } from '@influxdata/influxdb-client';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry, Site } from '../registry/schema.ts';
 import type { CongestionMessage } from '../schemas/signage.ts';
 import type { InfluxWriter } from '../store/influx-writer.ts';
+import { MEASUREMENTS, point } from '../store/measurements.ts';
 import { type CityContext, cityContexts } from './context.ts';
 import { isJapaneseHoliday } from './holidays-jp.ts';
 import { congestionLevel } from './levels.ts';
@@ -36,12 +37,13 @@ export class ForecastJob {
   ) {}
 
   private async history(now: number): Promise<Map<string, Map<number, number>>> {
+    const { crowd15m } = MEASUREMENTS;
     const rows = await this.writer.influx
       .getQueryApi(this.config.influx.org)
       .collectRows<{ _time: string; _value: number; site: string }>(
-        `from(bucket: ${JSON.stringify(this.config.influx.bucket)})
-        |> range(start: ${new Date(now - this.config.forecast.historyDays * 86_400_000).toISOString()}, stop: ${new Date(now).toISOString()})
-        |> filter(fn: (r) => r._measurement == "crowd_15m" and r._field == "people")
+        flux`from(bucket: ${this.config.influx.bucket})
+        |> range(start: ${new Date(now - this.config.forecast.historyDays * 86_400_000)}, stop: ${new Date(now)})
+        |> filter(fn: (r) => r._measurement == ${crowd15m.name} and r._field == ${crowd15m.field.people})
         |> keep(columns: ["_time", "_value", "site"])`,
       );
     const bySite = new Map<string, Map<number, number>>();
@@ -107,7 +109,7 @@ export class ForecastJob {
       for (const [target, issued] of this.previous.get(site.id) ?? []) {
         const actual = series.get(target);
         if (target > lastComplete || actual === undefined) continue;
-        const error = new Point('forecast_error')
+        const error = point(MEASUREMENTS.forecastError)
           .tag('site', site.id)
           .tag('horizon', String(issued.h))
           .floatField('error', actual - issued.forecast)
@@ -134,7 +136,7 @@ export class ForecastJob {
           level,
           ...f,
         });
-        const line = new Point('forecast')
+        const line = point(MEASUREMENTS.forecast)
           .tag('site', site.id)
           .tag('horizon', String(h))
           .floatField('forecast', f.forecast)

@@ -1,8 +1,9 @@
-// The dead-letter record: everything needed to see why input was refused and to replay it.
+// The dead-letter record: everything needed to see why input was refused and to replay it, and
+// the one builder every stage uses to make one.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Timestamp } from './common.ts';
-import { REASON_CODES } from './reasons.ts';
+import { REASON_CODES, type ReasonCode } from './reasons.ts';
 
 export const DeadLetter = z.object({
   v: z.literal(1),
@@ -10,7 +11,7 @@ export const DeadLetter = z.object({
   detail: z.string(),
   /** Which stage refused it. */
   stage: z.enum(['broker', 'worker', 'alerts', 'forecast']),
-  /** The original bytes, base64, exactly as received (the broker keeps the first 1 KiB only). */
+  /** The original bytes, base64, exactly as received (the first KiB only). */
   payloadBase64: z.string(),
   /** The whole payload's length and SHA-256 (hex), when `payloadBase64` may hold only its start. */
   payloadBytes: z.number().int().nonnegative().optional(),
@@ -24,9 +25,36 @@ export const DeadLetter = z.object({
 export type DeadLetter = z.infer<typeof DeadLetter>;
 
 /** A dead letter keeps a payload's first KiB, its length and SHA-256: enough to read and match it,
- * never enough for one refused record to outgrow Kafka's record limit or crowd out valid readings. */
+ * never enough for one refused record to outgrow Kafka's record limit or crowd out valid readings
+ * (keeping up to 64 KiB, as before, let a flood of refused publishes crowd Kafka's batches). */
 export const DEAD_LETTER_KEPT_BYTES = 1024;
 
+export interface DeadLetterInput extends Pick<DeadLetter, 'stage' | 'mqttTopic' | 'clientId' | 'source'> {
+  reason: ReasonCode;
+  detail: string;
+  /** The refused bytes, whole: the builder keeps what a dead letter holds of them. */
+  payload: Buffer;
+  /** When it was refused; now by default. */
+  at?: Date;
+}
+
+/** The dead letter of refused input, from any stage. */
+export function deadLetter({ stage, reason, detail, payload, at, ...where }: DeadLetterInput): DeadLetter {
+  const truncated = payload.length > DEAD_LETTER_KEPT_BYTES;
+  return {
+    v: 1,
+    reason,
+    detail: truncated
+      ? `${detail} (payload truncated to ${DEAD_LETTER_KEPT_BYTES} of ${payload.length} bytes)`
+      : detail,
+    stage,
+    ...keptPayload(payload),
+    brokerTime: (at ?? new Date()).toISOString(),
+    ...where,
+  };
+}
+
+/** What a dead letter holds of a payload (alerts/component.ts builds its own record with it still). */
 export function keptPayload(
   payload: Buffer,
 ): Pick<DeadLetter, 'payloadBase64' | 'payloadBytes' | 'payloadSha256'> {

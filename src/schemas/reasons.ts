@@ -1,33 +1,70 @@
-// The one catalogue of reject and dead-letter reasons. Codes are stable: logs, metrics labels,
-// dead-letter records and tests match codes, never message text.
-export const REASONS = {
-  PAYLOAD_TOO_LARGE: 'payload is larger than the configured maximum',
-  PAYLOAD_NOT_UTF8: 'payload is not valid UTF-8 for a text format',
-  PAYLOAD_MALFORMED: 'payload could not be parsed in the device vendor format',
-  SCHEMA_INVALID: 'a field is missing or has the wrong type',
-  VALUE_OUT_OF_RANGE: 'a value is outside its allowed range',
-  INTERVAL_INVALID: 'interval end is not after its start',
-  TIME_IN_FUTURE: 'device time is more than 24 h ahead of broker time',
-  TIME_TOO_OLD: 'device time is more than 7 days behind broker time',
-  DEVICE_MISMATCH: 'device id in the payload differs from the topic',
-  UNKNOWN_ADAPTER: 'the device registry names a vendor format machi has no adapter for',
-  UNKNOWN_DEVICE: 'no such device in the registry',
-  TOPIC_INVALID: 'topic is not part of the topic tree',
-  NOT_AUTHORIZED: 'the client may not publish on this topic',
-  RECORD_INVALID: 'a Kafka record does not match its schema',
-  INFLUX_REJECTED: 'InfluxDB rejected the point as invalid',
-  WEBHOOK_REFUSED: 'a webhook receiver refused the event as invalid (400, 410, 413 or 422)',
+// The one catalogue of machi's error and refusal codes: what each means and whether trying again
+// can help. Codes are stable: logs, metrics labels, dead-letter records and tests match codes,
+// never message text.
+
+/** Input refused for good: dead-lettered with its code, never retried. */
+const refusal = (what: string) => ({ what, retriable: false, refusal: true }) as const;
+
+export const ERRORS = {
+  PAYLOAD_TOO_LARGE: refusal('payload is larger than the configured maximum'),
+  PAYLOAD_NOT_UTF8: refusal('payload is not valid UTF-8 for a text format'),
+  PAYLOAD_MALFORMED: refusal('payload could not be parsed in the device vendor format'),
+  SCHEMA_INVALID: refusal('a field is missing or has the wrong type'),
+  VALUE_OUT_OF_RANGE: refusal('a value is outside its allowed range'),
+  INTERVAL_INVALID: refusal('interval end is not after its start'),
+  TIME_IN_FUTURE: refusal('device time is more than 24 h ahead of broker time'),
+  TIME_TOO_OLD: refusal('device time is more than 7 days behind broker time'),
+  DEVICE_MISMATCH: refusal('device id in the payload differs from the topic'),
+  UNKNOWN_ADAPTER: refusal('the device registry names a vendor format machi has no adapter for'),
+  UNKNOWN_DEVICE: refusal('no such device in the registry'),
+  TOPIC_INVALID: refusal('topic is not part of the topic tree'),
+  NOT_AUTHORIZED: refusal('the client may not publish on this topic'),
+  RECORD_INVALID: refusal('a Kafka record does not match its schema'),
+  SHARED_STATE_FULL: refusal(
+    "a broker holds MACHI_BROKER_SHARED_RETAINED_BYTES of other brokers' retained state",
+  ),
+  INFLUX_REJECTED: refusal('InfluxDB rejected the point as invalid'),
+  WEBHOOK_REFUSED: refusal('a webhook receiver refused the event as invalid (400, 410, 413 or 422)'),
+
+  // A publish the broker does not acknowledge: the client is disconnected, and a device resends
+  // the retriable ones after reconnecting.
+  NOT_AUTHENTICATED: { what: 'publish before authentication', retriable: false },
+  INFLIGHT_BUDGET: { what: 'no room in the in-flight budget in time', retriable: true },
+  DEAD_LETTER_BUDGET: { what: 'the client refused too many publishes too fast', retriable: true },
+  INTERNAL_ERROR: { what: 'a bug in machi, not the input', retriable: false },
+
+  // Kafka, for every producer.
+  KAFKA_UNAVAILABLE: { what: 'Kafka did not acknowledge in time', retriable: true },
+  KAFKA_REFUSED: { what: 'Kafka refused the record for good (too large, invalid)', retriable: false },
 } as const;
 
-export type ReasonCode = keyof typeof REASONS;
-export const REASON_CODES = Object.keys(REASONS) as [ReasonCode, ...ReasonCode[]];
+export type ErrorCode = keyof typeof ERRORS;
+/** The codes of refused input: a dead letter's reason. */
+export type ReasonCode = {
+  [K in ErrorCode]: (typeof ERRORS)[K] extends { refusal: true } ? K : never;
+}[ErrorCode];
+export const REASON_CODES = (Object.keys(ERRORS) as ErrorCode[]).filter(
+  (code): code is ReasonCode => 'refusal' in ERRORS[code],
+) as [ReasonCode, ...ReasonCode[]];
+
+/** An error with its catalogue code; `retriable` says whether the same request may succeed later. */
+export class MachiError extends Error {
+  readonly retriable: boolean;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.retriable = ERRORS[code].retriable;
+  }
+}
 
 /** A validation failure with its reason code; thrown or returned, never crashes a process. */
-export class Rejection extends Error {
+export class Rejection extends MachiError {
   constructor(
     readonly reason: ReasonCode,
     readonly detail: string,
   ) {
-    super(`${reason}: ${detail}`);
+    super(reason, `${reason}: ${detail}`);
   }
 }

@@ -41,6 +41,21 @@ export const topics = {
   alertAcks: `${TOPIC_ROOT}/alerts/+/ack`,
 } as const;
 
+/** Topic filters over many devices, signs or areas. */
+export const filters = {
+  all: `${TOPIC_ROOT}/#`,
+  deviceStatuses: `${TOPIC_ROOT}/+/+/status`,
+  deviceConfigs: `${TOPIC_ROOT}/+/+/config`,
+  alertsActive: topics.alertsActive('+'),
+  /** What any sign (or anyone) may read: congestion and public notices of every site. */
+  publicSignage: [topics.signageCongestion('+'), topics.signageNotice('+')],
+} as const;
+
+/** The topic level of a registry device kind. */
+export function deviceTopicKind(kind: 'flood-sensor' | 'people-counter'): DeviceTopicKind {
+  return kind === 'flood-sensor' ? 'flood' : 'crowd';
+}
+
 /** The area an acknowledgement topic names; undefined for any other topic. */
 export function parseAlertAckTopic(topic: string): string | undefined {
   const parts = topic.split('/');

@@ -1,8 +1,9 @@
 // People per site per 15 minutes, summed over the site's cameras. Each affected bucket is
 // recomputed from the stored crowd points, so late data, redelivery and restarts keep it exact.
-import { Point } from '@influxdata/influxdb-client';
+import { flux } from '@influxdata/influxdb-client';
 import type { Config } from '../config/config.ts';
 import type { InfluxWriter } from '../store/influx-writer.ts';
+import { MEASUREMENTS, point } from '../store/measurements.ts';
 import { bucketStart, FIFTEEN_MINUTES } from './points.ts';
 
 export interface CrowdRow {
@@ -32,14 +33,12 @@ export function aggregateCrowd(rows: CrowdRow[]): CrowdBucket[] {
       b = { site: row.site, start, people: 0, peopleOut: 0, cameras: 0, devices: new Set() };
       buckets.set(key, b);
     }
-    if (row._field === 'people_in') b.people += row._value;
-    if (row._field === 'people_out') b.peopleOut += row._value;
+    if (row._field === MEASUREMENTS.crowd.field.people_in) b.people += row._value;
+    if (row._field === MEASUREMENTS.crowd.field.people_out) b.peopleOut += row._value;
     b.devices.add(row.device);
   }
   return [...buckets.values()].map(({ devices, ...b }) => ({ ...b, cameras: devices.size }));
 }
-
-const fluxString = (s: string) => JSON.stringify(s);
 
 export async function recomputeCrowdBuckets(
   writer: InfluxWriter,
@@ -49,19 +48,19 @@ export async function recomputeCrowdBuckets(
 ): Promise<CrowdBucket[]> {
   if (affected.size === 0) return [];
   const starts = [...affected.values()].flatMap((s) => [...s]);
-  const from = new Date(Math.min(...starts)).toISOString();
-  const to = new Date(Math.max(...starts) + FIFTEEN_MINUTES).toISOString();
-  const siteFilter = [...affected.keys()].map((s) => `r.site == ${fluxString(s)}`).join(' or ');
-  const query = `from(bucket: ${fluxString(config.influx.bucket)})
+  const from = new Date(Math.min(...starts));
+  const to = new Date(Math.max(...starts) + FIFTEEN_MINUTES);
+  const { crowd } = MEASUREMENTS;
+  const query = flux`from(bucket: ${config.influx.bucket})
   |> range(start: ${from}, stop: ${to})
-  |> filter(fn: (r) => r._measurement == "crowd" and (r._field == "people_in" or r._field == "people_out"))
-  |> filter(fn: (r) => ${siteFilter})
+  |> filter(fn: (r) => r._measurement == ${crowd.name} and (r._field == ${crowd.field.people_in} or r._field == ${crowd.field.people_out}))
+  |> filter(fn: (r) => contains(value: r.site, set: ${[...affected.keys()]}))
   |> filter(fn: (r) => not exists r.drill)
   |> keep(columns: ["_time", "_value", "_field", "site", "device"])`;
   const rows = await writer.influx.getQueryApi(config.influx.org).collectRows<CrowdRow>(query);
   const buckets = aggregateCrowd(rows).filter((b) => affected.get(b.site)?.has(b.start));
   const lines = buckets.map((b) =>
-    new Point('crowd_15m')
+    point(MEASUREMENTS.crowd15m)
       .tag('site', b.site)
       .intField('people', b.people)
       .intField('people_out', b.peopleOut)

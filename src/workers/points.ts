@@ -2,27 +2,29 @@
 // only from the device and its reading, so a redelivered record rewrites the same point. Drill
 // data carries a `drill=true` tag: its own series, so an exercise (dated on its own clock) never
 // overwrites or mixes with what the real device reported.
-import { Point } from '@influxdata/influxdb-client';
 import type { Registry } from '../registry/schema.ts';
 import type { DeviceStatus } from '../schemas/health.ts';
 import type { ReadingRecord } from '../schemas/readings.ts';
 import { Rejection } from '../schemas/reasons.ts';
+import { MEASUREMENTS as M, type MeasuredPoint, point } from '../store/measurements.ts';
 
 const ms = (iso: string) => Date.parse(iso);
 
-export function readingPoint(record: ReadingRecord, registry: Registry): Point {
+type ReadingPoint = MeasuredPoint<typeof M.flood | typeof M.crowd | typeof M.heartbeat>;
+
+export function readingPoint(record: ReadingRecord, registry: Registry): ReadingPoint {
   const point = measuredPoint(record, registry);
   return record.drill ? point.tag('drill', 'true') : point;
 }
 
-function measuredPoint(record: ReadingRecord, registry: Registry): Point {
+function measuredPoint(record: ReadingRecord, registry: Registry): ReadingPoint {
   const r = record.reading;
   const device = registry.devices.get(r.deviceId);
   if (!device) throw new Rejection('RECORD_INVALID', `device ${r.deviceId} is not in the registry`);
   if (r.kind === 'flood') {
     if (device.kind !== 'flood-sensor')
       throw new Rejection('RECORD_INVALID', `${r.deviceId} is not a flood sensor`);
-    const p = new Point('flood')
+    const p = point(M.flood)
       .tag('device', r.deviceId)
       .tag('area', device.area)
       .tag('family', device.family)
@@ -39,7 +41,7 @@ function measuredPoint(record: ReadingRecord, registry: Registry): Point {
   if (r.kind === 'crowd') {
     if (device.kind !== 'people-counter')
       throw new Rejection('RECORD_INVALID', `${r.deviceId} is not a people counter`);
-    const p = new Point('crowd')
+    const p = point(M.crowd)
       .tag('device', r.deviceId)
       .tag('site', device.site)
       .tag('vendor', device.vendor)
@@ -50,7 +52,7 @@ function measuredPoint(record: ReadingRecord, registry: Registry): Point {
     if (r.occupancy !== undefined) p.intField('occupancy', r.occupancy);
     return p;
   }
-  const p = new Point('heartbeat')
+  const p = point(M.heartbeat)
     .tag('device', r.deviceId)
     .tag('kind', device.kind)
     .tag('vendor', device.vendor)
@@ -64,8 +66,8 @@ function measuredPoint(record: ReadingRecord, registry: Registry): Point {
   return p;
 }
 
-export function healthPoint(status: DeviceStatus): Point {
-  const p = new Point('device_health')
+export function healthPoint(status: DeviceStatus): MeasuredPoint<typeof M.deviceHealth> {
+  const p = point(M.deviceHealth)
     .tag('device', status.deviceId)
     .tag('kind', status.kind)
     .stringField('state', status.state)

@@ -6,7 +6,7 @@ import type { MqttClient } from 'mqtt';
 import { retry } from '../lib/retry.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { DeviceStatus } from '../schemas/health.ts';
-import { topics as mqttTopics } from '../schemas/topics.ts';
+import { deviceTopicKind, topics as mqttTopics } from '../schemas/topics.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 export class StatusPublisher {
@@ -61,8 +61,7 @@ export class StatusPublisher {
   }
 
   private retain(s: DeviceStatus): void {
-    const kind = s.kind === 'flood-sensor' ? 'flood' : 'crowd';
-    this.mqtt.publish(mqttTopics.deviceStatus(kind, s.deviceId), JSON.stringify(s), {
+    this.mqtt.publish(mqttTopics.deviceStatus(deviceTopicKind(s.kind), s.deviceId), JSON.stringify(s), {
       qos: 1,
       retain: true,
     });

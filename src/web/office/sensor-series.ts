@@ -4,6 +4,7 @@ import { flux, type InfluxDB } from '@influxdata/influxdb-client';
 import type { Config } from '../../config/config.ts';
 import type { FloodSensor } from '../../registry/schema.ts';
 import type { SeriesAnswer } from '../../schemas/office.ts';
+import { MEASUREMENTS } from '../../store/measurements.ts';
 
 /** One answer's points: a reading every 10 s for three days still fits; more is cut to the newest. */
 export const MAX_SERIES_POINTS = 30_000;
@@ -25,10 +26,11 @@ export async function sensorSeries(
 ): Promise<SeriesAnswer> {
   const from = new Date(now - hours * 3_600_000);
   const to = new Date(now);
+  const { name, field } = MEASUREMENTS.flood;
   const query = flux`from(bucket: ${config.influx.bucket})
   |> range(start: ${from}, stop: ${to})
-  |> filter(fn: (r) => r._measurement == "flood" and r.device == ${sensor.id})
-  |> filter(fn: (r) => r._field == "wet" or r._field == "stage" or r._field == "depth_cm")
+  |> filter(fn: (r) => r._measurement == ${name} and r.device == ${sensor.id})
+  |> filter(fn: (r) => r._field == ${field.wet} or r._field == ${field.stage} or r._field == ${field.depth_cm})
   |> filter(fn: (r) => (exists r.drill) == ${drill})
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()

@@ -8,7 +8,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Registry } from '../../registry/schema.ts';
 import { connectService, type Runtime } from '../../runtime/component.ts';
 import { CongestionMessage, PublicNotice } from '../../schemas/signage.ts';
-import { TOPIC_ROOT } from '../../schemas/topics.ts';
+import { filters } from '../../schemas/topics.ts';
 import type { VisitEvent } from '../../schemas/visit.ts';
 
 /** A payload's JSON; undefined when empty (a cleared retained message), null when unreadable. */
@@ -73,9 +73,11 @@ export class VisitLive {
   start(): void {
     const client = connectService(this.runtime, 'web');
     this.client = client;
-    const filters = [`${TOPIC_ROOT}/signage/+/congestion`, `${TOPIC_ROOT}/signage/+/notice`];
     // Retained messages come again on every (re)subscription: the state is rebuilt after a broker restart.
-    client.on('connect', () => void client.subscribeAsync(filters, { qos: 1 }).catch(() => {}));
+    client.on(
+      'connect',
+      () => void client.subscribeAsync([...filters.publicSignage], { qos: 1 }).catch(() => {}),
+    );
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     this.timer = setInterval(() => {
       for (const s of this.streams) s.res.write(': ping\n\n');
@@ -86,6 +88,11 @@ export class VisitLive {
     clearInterval(this.timer);
     for (const s of this.streams) s.res.end();
     await this.client?.endAsync(true);
+  }
+
+  /** The site's retained congestion message as the signs have it (the open-data API reads it too). */
+  congestionOf(siteId: string): CongestionMessage | undefined {
+    return this.congestion.get(siteId);
   }
 
   /** Opens a stream for `scope`: the current state at once, then every change. */
