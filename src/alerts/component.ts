@@ -20,7 +20,7 @@ import { retry } from '../lib/retry.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { type Component, connectService, type Runtime } from '../runtime/component.ts';
 import { AlertAck, AlertEvent } from '../schemas/alerts.ts';
-import { type DeadLetter, keptPayload } from '../schemas/dead-letter.ts';
+import { type DeadLetter, deadLetter } from '../schemas/dead-letter.ts';
 import { DeviceStatus } from '../schemas/health.ts';
 import { ReadingRecord } from '../schemas/readings.ts';
 import type { ReasonCode } from '../schemas/reasons.ts';
@@ -70,7 +70,7 @@ export function alertsComponent(runtime: Runtime): Component {
   const engineFor = (drill: boolean) => (drill ? engines.drill : engines.real);
   const engineOf = (alertId: string) => [engines.real, engines.drill].find((e) => e.areaOf(alertId));
 
-  function deadLetter(
+  function refuse(
     value: Buffer,
     reason: ReasonCode,
     detail: string,
@@ -78,15 +78,7 @@ export function alertsComponent(runtime: Runtime): Component {
   ): void {
     metrics.refused.inc({ reason });
     log.warn({ reason, detail, ...where }, 'input refused');
-    const record: DeadLetter = {
-      v: 1,
-      reason,
-      detail,
-      stage: 'alerts',
-      ...keptPayload(value),
-      brokerTime: new Date().toISOString(),
-      ...where,
-    };
+    const record = deadLetter({ stage: 'alerts', reason, detail, payload: value, ...where });
     toKafka.append(topics.deadLetter, [{ key: 'alerts', value: JSON.stringify(record) }]);
   }
 
@@ -127,18 +119,18 @@ export function alertsComponent(runtime: Runtime): Component {
   function onMqttAck(topic: string, payload: Buffer, retained: boolean): void {
     // An acknowledgement is an act of a person now; a retained one is stale by definition.
     if (retained) {
-      deadLetter(payload, 'TOPIC_INVALID', 'retained acknowledgement ignored', { mqttTopic: topic });
+      refuse(payload, 'TOPIC_INVALID', 'retained acknowledgement ignored', { mqttTopic: topic });
       return;
     }
     const checked = checkMqttAck(topic, payload, new Date());
     if (!checked.ok) {
-      deadLetter(payload, checked.reason, checked.detail, { mqttTopic: topic });
+      refuse(payload, checked.reason, checked.detail, { mqttTopic: topic });
       return;
     }
     const { alertId, areaId } = checked.ack;
     const area = engineOf(alertId)?.areaOf(alertId);
     if (area && area.id !== areaId) {
-      deadLetter(payload, 'TOPIC_INVALID', `alert ${alertId} is in ${area.id}, not ${areaId}`, {
+      refuse(payload, 'TOPIC_INVALID', `alert ${alertId} is in ${area.id}, not ${areaId}`, {
         mqttTopic: topic,
       });
       return;
@@ -220,7 +212,7 @@ export function alertsComponent(runtime: Runtime): Component {
       backlogAlertMs: config.alerts.webhooks.backlogAlertMs,
       deliver,
       deadLetter: (value, reason, detail, source) =>
-        deadLetter(value, reason, detail, { source: { topic: topics.alertEvents, ...source } }),
+        refuse(value, reason, detail, { source: { topic: topics.alertEvents, ...source } }),
     });
   }
 

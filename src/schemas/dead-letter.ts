@@ -54,10 +54,8 @@ export function deadLetter({ stage, reason, detail, payload, at, ...where }: Dea
   };
 }
 
-/** What a dead letter holds of a payload (alerts/component.ts builds its own record with it still). */
-export function keptPayload(
-  payload: Buffer,
-): Pick<DeadLetter, 'payloadBase64' | 'payloadBytes' | 'payloadSha256'> {
+/** What a dead letter holds of a payload. */
+function keptPayload(payload: Buffer): Pick<DeadLetter, 'payloadBase64' | 'payloadBytes' | 'payloadSha256'> {
   return {
     payloadBase64: payload.subarray(0, DEAD_LETTER_KEPT_BYTES).toString('base64'),
     payloadBytes: payload.length,
