@@ -203,6 +203,11 @@ export const EnvSchema = z
       'KAFKA_SASL_MECHANISM',
       'needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
     );
+    need(
+      e.KAFKA_SASL_MECHANISM === 'plain' && !e.KAFKA_SSL && e.KAFKA_SSL_CA === undefined,
+      'KAFKA_SASL_MECHANISM',
+      'plain needs KAFKA_SSL=true or KAFKA_SSL_CA: it sends the password as it is',
+    );
   });
 
 export const ConfigSchema = EnvSchema.transform((e) => ({

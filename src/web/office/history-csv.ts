@@ -30,7 +30,7 @@ export function causeSensors(event: AlertEvent): string[] {
   return [...new Set(event.cause.map((c) => c.deviceId))];
 }
 
-function field(value: string): string {
+export function field(value: string): string {
   // A name typed by staff (the acknowledging user) must not run as a spreadsheet formula.
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;

@@ -1,0 +1,137 @@
+// machi's public data as FIWARE Smart Data Models entities (docs/open-data.md has the mapping):
+// CrowdFlowObserved per site and 15 minutes, FloodMonitoring per flood sensor's newest reading,
+// Device per sensor and camera, Alert per open public flood alert.
+import type { Registry } from '../../registry/schema.ts';
+import type { CrowdRow } from '../api/influx-reads.ts';
+import type { FloodSensor, PublicAlert } from '../api/schemas.ts';
+import type { DeviceView } from '../api/source.ts';
+import { date, type Entity, point, prop, rel } from './model.ts';
+
+export const ENTITY_TYPES = ['CrowdFlowObserved', 'FloodMonitoring', 'Device', 'Alert'] as const;
+export type EntityType = (typeof ENTITY_TYPES)[number];
+
+const PROVIDER = 'Takeo City (machi)';
+const QUARTER_MS = 15 * 60_000;
+
+export const urn = (type: EntityType, ...parts: string[]) => `urn:ngsi-ld:${type}:${parts.join(':')}`;
+/** The type an id names (`urn:ngsi-ld:<type>:...`), if it is one of machi's. */
+export function typeOfId(id: string): EntityType | undefined {
+  const type = id.split(':')[2];
+  return ENTITY_TYPES.find((t) => t === type);
+}
+
+export function crowdFlow(row: CrowdRow, registry: Registry): Entity | undefined {
+  const site = registry.sites.get(row.site);
+  if (!site) return undefined;
+  const from = new Date(row.start).toISOString();
+  const to = new Date(row.start + QUARTER_MS).toISOString();
+  return {
+    id: urn('CrowdFlowObserved', site.id, from.replace(/[:.]/g, '')),
+    type: 'CrowdFlowObserved',
+    attrs: {
+      name: prop(site.name.en),
+      location: point(site.lat, site.lon),
+      // An ISO 8601 interval, as the model allows; its bounds also as date-times.
+      dateObserved: prop(`${from}/${to}`),
+      dateObservedFrom: date(from),
+      dateObservedTo: date(to),
+      peopleCount: prop(row.people, { observedAt: to }),
+      dataProvider: prop(PROVIDER),
+    },
+  };
+}
+
+/** Depth in metres the newest reading shows: measured depth, else the highest float under water. */
+function currentLevelM(s: FloodSensor): number | undefined {
+  const r = s.latest;
+  if (!r) return undefined;
+  if (r.depthCm !== null) return r.depthCm / 100;
+  if (r.stage !== null && s.stagesCm.length > 0)
+    return r.stage === 0 ? 0 : (s.stagesCm[r.stage - 1] ?? 0) / 100;
+  return r.wet ? undefined : 0;
+}
+
+/** machi's own values of the model's free-text status: Normal, Wet, Alert, Danger. */
+function floodStatus(s: FloodSensor, level: number | undefined): string {
+  if (!s.latest?.wet) return 'Normal';
+  const t = s.depthThresholdsCm;
+  if (level === undefined || !t) return 'Wet';
+  if (level * 100 >= t.warning) return 'Danger';
+  if (level * 100 >= t.watch) return 'Alert';
+  return 'Wet';
+}
+
+export function floodMonitoring(s: FloodSensor): Entity | undefined {
+  const r = s.latest;
+  if (!r) return undefined;
+  const level = currentLevelM(s);
+  const t = s.depthThresholdsCm;
+  const at = { observedAt: r.time };
+  return {
+    id: urn('FloodMonitoring', s.id),
+    type: 'FloodMonitoring',
+    attrs: {
+      name: prop(`${s.area.name.en} ${s.id}`),
+      location: point(s.lat, s.lon),
+      areaServed: prop(s.area.name.en),
+      stationID: prop(s.id),
+      observationDateTime: date(r.time),
+      ...(level !== undefined ? { currentLevel: prop(level, { ...at, unitCode: 'MTR' }) } : {}),
+      ...(t
+        ? {
+            alertLevel: prop(t.watch / 100, { unitCode: 'MTR' }),
+            dangerLevel: prop(t.warning / 100, { unitCode: 'MTR' }),
+          }
+        : {}),
+      floodLevelStatus: prop(floodStatus(s, level), at),
+      refDevice: rel(urn('Device', s.id)),
+      dataProvider: prop(PROVIDER),
+    },
+  };
+}
+
+export function device(d: DeviceView): Entity {
+  const flood = d.kind === 'flood-sensor';
+  return {
+    id: urn('Device', d.id),
+    type: 'Device',
+    attrs: {
+      name: prop(d.id),
+      location: point(d.lat, d.lon),
+      category: prop([flood ? 'sensor' : 'multimedia']),
+      // The model's closed list has no people count: a counting camera measures occupancy.
+      controlledProperty: prop(flood ? ['waterLevel'] : ['occupancy']),
+      areaServed: prop(d.place),
+      ...(d.health ? { deviceState: prop(d.health.state, { observedAt: d.health.since }) } : {}),
+      ...(d.lastSeen ? { dateLastValueReported: date(d.lastSeen) } : {}),
+      ...(d.rssiDbm !== null ? { rssi: prop(d.rssiDbm) } : {}),
+      dataProvider: prop(PROVIDER),
+    },
+  };
+}
+
+export function alert(a: PublicAlert, registry: Registry): Entity {
+  const area = registry.areas.get(a.areaId);
+  return {
+    id: urn('Alert', a.id),
+    type: 'Alert',
+    attrs: {
+      ...(area ? { location: point(area.lat, area.lon), areaServed: prop(area.name.en) } : {}),
+      category: prop('naturalDisaster'),
+      subCategory: prop('flood'),
+      severity: prop(a.level === 'emergency' ? 'critical' : 'high'),
+      dateIssued: date(a.openedAt),
+      validFrom: date(a.openedAt),
+      dateModified: date(a.updatedAt),
+      description: prop(
+        a.drill
+          ? `DRILL (訓練): flood ${a.level} exercise, not a real flood`
+          : `Flood ${a.level} in ${area?.name.en ?? a.areaId}`,
+      ),
+      // machi's own attribute: consumers must never treat an exercise as a real flood.
+      drill: prop(a.drill),
+      alertSource: rel(`urn:ngsi-ld:machi:alerts:${a.areaId}`),
+      dataProvider: prop(PROVIDER),
+    },
+  };
+}
