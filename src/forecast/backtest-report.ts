@@ -1,7 +1,8 @@
 // Runs the backtest over a CSV and renders it as a table or the documented JSON shape.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { HorizonResult } from './backtest.ts';
+import { z } from 'zod';
+import type { HorizonResult, Scores } from './backtest.ts';
 import { holidayRule, type JobResult, PREDICTIONS_HEADER, toJob } from './backtest-job.ts';
 import { runJobs } from './backtest-pool.ts';
 import { type CityContext, cityContexts } from './context.ts';
@@ -29,6 +30,29 @@ export interface BacktestReport {
   /** Where the holidays came from: --holidays, Japan's by rule, or none. */
   holidays: 'file' | 'japan' | 'none';
 }
+
+/** A score in the JSON report: null where it is undefined (no scored targets, a zero denominator). */
+const JsonScore = z.number().nonnegative().nullable();
+const JsonScores = z.strictObject({ mae: JsonScore, wape: JsonScore, mase: JsonScore });
+
+/** `machi forecast backtest --json`: one document, the scores per location and horizon. */
+export const BacktestJson = z.strictObject({
+  locations: z.array(
+    z.strictObject({
+      location: z.string().min(1),
+      horizons: z.array(
+        z.strictObject({
+          h: z.number().int().positive(),
+          n: z.number().int().nonnegative(),
+          model: JsonScores,
+          seasonalNaive: JsonScores,
+          weeklyProfile: JsonScores,
+        }),
+      ),
+    }),
+  ),
+});
+export type BacktestJson = z.infer<typeof BacktestJson>;
 
 const JST_MS = 9 * 3_600_000;
 
@@ -145,4 +169,22 @@ export function formatReport(report: BacktestReport): string {
     );
   }
   return lines.join('\n');
+}
+
+/** The report as `--json` prints it: JSON has no NaN, so an undefined score is null on purpose. */
+export function reportJson(report: BacktestReport): BacktestJson {
+  const score = (x: number) => (Number.isFinite(x) ? x : null);
+  const scores = (s: Scores) => ({ mae: score(s.mae), wape: score(s.wape), mase: score(s.mase) });
+  return BacktestJson.parse({
+    locations: report.locations.map((l) => ({
+      location: l.location,
+      horizons: l.horizons.map((r) => ({
+        h: r.h,
+        n: r.n,
+        model: scores(r.model),
+        seasonalNaive: scores(r.seasonalNaive),
+        weeklyProfile: scores(r.weeklyProfile),
+      })),
+    })),
+  });
 }

@@ -82,13 +82,18 @@ export async function runForecastOnce(runtime: Runtime): Promise<number> {
     new InfluxWriter(runtime.config, runtime.log),
     runtime.log,
   );
-  const messages = await job.run();
-  for (const m of messages.values())
-    await client.publishAsync(topics.signageCongestion(m.siteId), JSON.stringify(m), {
-      qos: 1,
-      retain: true,
-    });
-  await client.endAsync();
+  let messages: Map<string, CongestionMessage>;
+  try {
+    messages = await job.run();
+    for (const m of messages.values())
+      await client.publishAsync(topics.signageCongestion(m.siteId), JSON.stringify(m), {
+        qos: 1,
+        retain: true,
+      });
+  } finally {
+    // An open connection would keep the process alive after a failed run (InfluxDB down).
+    await client.endAsync();
+  }
   const summary = [...messages.values()].map((m) => `${m.siteId} ${m.current.level}`).join(', ');
   console.log(
     `forecast issued for ${messages.size} site(s)${summary ? `: ${summary}` : ' (no crowd history yet)'}`,
