@@ -82,9 +82,16 @@ const mqttUrl = `mqtt://127.0.0.1:${PORTS.mqtt}`;
 const started = Date.now();
 
 const kafka = await startPrivateKafka(PORTS.kafka);
-const influx = await startPrivateInflux(PORTS.influx);
+// A set-up that fails part-way leaves nothing running behind it.
+const influx = await startPrivateInflux(PORTS.influx).catch(async (err) => {
+  await kafka.dispose();
+  throw err;
+});
 const sink = new WebhookSink(PORTS.webhook, WEBHOOK_SECRET);
-await sink.up();
+await sink.up().catch(async (err) => {
+  await Promise.all([kafka.dispose(), influx.dispose()]);
+  throw err;
+});
 const env: NodeJS.ProcessEnv = {
   KAFKA_BROKERS: kafka.address,
   INFLUX_URL: influx.address,

@@ -20,6 +20,23 @@ export const IDLE_TOPIC_CONSUMER = { maxWaitTimeInMs: 500 } as const;
  */
 export const QUICK_REJOIN_CONSUMER = { sessionTimeout: 6000, heartbeatInterval: 1000 } as const;
 
+/**
+ * Whether `consumer` is a member of its group with partitions to read: true from each join until
+ * a rebalance starts, a crash, a stop or a disconnect. For readiness checks.
+ */
+export function groupMembership(consumer: Consumer): { joined(): boolean } {
+  let joined = false;
+  const { GROUP_JOIN, REBALANCING, CRASH, STOP, DISCONNECT } = consumer.events;
+  consumer.on(GROUP_JOIN, () => {
+    joined = true;
+  });
+  for (const event of [REBALANCING, CRASH, STOP, DISCONNECT])
+    consumer.on(event, () => {
+      joined = false;
+    });
+  return { joined: () => joined };
+}
+
 /** The partition kafkajs's default partitioner picks for `key` among `count` partitions. */
 export function partitionOf(key: string, count: number): number {
   const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({

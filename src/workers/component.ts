@@ -4,7 +4,7 @@
 // redelivers; idempotent points make the redelivery invisible.
 import { Partitioners } from 'kafkajs';
 import { ensureTopics } from '../bus/admin.ts';
-import { type Batch, type BatchContext, runBatches } from '../bus/consumer.ts';
+import { type Batch, type BatchContext, groupMembership, runBatches } from '../bus/consumer.ts';
 import { createKafka } from '../bus/kafka.ts';
 import { kafkaTopics } from '../bus/topics.ts';
 import { retry } from '../lib/retry.ts';
@@ -32,6 +32,7 @@ export function workerComponent(runtime: Runtime): Component {
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,
   });
+  const membership = groupMembership(consumer);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   let paused = false;
   // Backpressure: while InfluxDB refuses writes, stop fetching; resume once a batch goes through.
@@ -102,6 +103,9 @@ export function workerComponent(runtime: Runtime): Component {
   return {
     name: 'worker',
     async start() {
+      // Ready: a member of the reading group, and InfluxDB taking writes (fetching is not paused).
+      runtime.readiness.worker = () => membership.joined();
+      runtime.readiness.workerInfluxdb = () => !paused;
       await ensureTopics(kafka, config);
       await producer.connect();
       await consumer.connect();
