@@ -110,11 +110,16 @@ describe('device health from Kafka', () => {
     const seq = uniqueSeqBase();
     const t0 = Date.now();
     try {
-      // The pipeline is live: a reading goes all the way into InfluxDB.
+      // The pipeline is live: a reading goes all the way into InfluxDB, and the worker says ready.
       await produce(config, [flood(RADIO, seq, t0, t0)]);
       await eventually(async () =>
         (await countFlood([RADIO], t0, 1, influx.address)) === 1 ? true : undefined,
       );
+      const ready = async () => {
+        const checks = worker.runtime.readiness;
+        return { group: await checks.worker?.(), influxdb: await checks.workerInfluxdb?.() };
+      };
+      expect(await ready()).toEqual({ group: true, influxdb: true });
 
       influx.kill();
       // The sensor keeps transmitting for 2 s, then goes quiet (under water, perhaps).
@@ -138,6 +143,8 @@ describe('device health from Kafka', () => {
       expect(arrived - last).toBeLessThan(2 * HEARTBEAT_MS + TICK_MS + 2000);
       expect(silent.lastSeen).toBe(new Date(last).toISOString());
       await expect(fetch(`${influx.address}/ping`)).rejects.toThrow();
+      // Not ready while its writes fail: still in its group, fetching paused.
+      expect(await ready()).toEqual({ group: true, influxdb: false });
 
       await influx.start();
       const rows = await eventually(async () => {
@@ -153,6 +160,10 @@ describe('device health from Kafka', () => {
             : undefined,
         ),
       ).toBe(5);
+      expect(await eventually(async () => ((await ready()).influxdb ? ready() : undefined))).toEqual({
+        group: true,
+        influxdb: true,
+      });
     } finally {
       await statuses.stop();
       await worker.stop();
