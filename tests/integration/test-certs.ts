@@ -26,7 +26,9 @@ export function issue(dir: string, ca: KeyPair, name: string, cn: string, san = 
   const pair = { pem: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
   const [csr, ext] = [join(dir, `${name}.csr`), join(dir, `${name}.ext`)];
   writeFileSync(ext, `subjectAltName=${san}\n`);
-  openssl(...['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', pair.key, '-out', csr]);
+  openssl(
+    ...['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', pair.key, '-out', csr],
+  );
   openssl(
     ...['x509', '-req', '-in', csr, '-CA', ca.pem, '-CAkey', ca.key, '-CAcreateserial', '-days', '1'],
     ...['-extfile', ext, '-out', pair.pem],

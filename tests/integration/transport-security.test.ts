@@ -1,8 +1,8 @@
 // Transport security (issue 21), witnessed by foreign tools: mosquitto_pub over TLS with a client
 // certificate, openssl s_client on MQTTS and HTTPS, curl -I for the security headers. The broker
 // runs TLS-only (MQTT_PLAINTEXT=false) with device client certificates (MQTT_TLS_CA) and HTTPS.
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,41 +14,16 @@ import { topics } from '../../src/schemas/topics.ts';
 import { webComponent } from '../../src/web/component.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
 import { collectTopic, eventually, freePort, testKafka } from './helpers.ts';
+import { issue, selfSigned } from './test-certs.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'machi-transport-'));
 const file = (name: string) => join(dir, name);
-const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-
-/** A key and a certificate for `cn`, signed by the test CA (or by itself when `selfSigned`). */
-function issue(name: string, cn: string, opts: { san?: string; selfSigned?: boolean } = {}) {
-  const ext = file(`${name}.ext`);
-  writeFileSync(ext, `subjectAltName=${opts.san ?? `DNS:${cn}`}\n`);
-  if (opts.selfSigned) {
-    openssl(
-      ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${cn}`],
-      ...['-keyout', file(`${name}.key`), '-out', file(`${name}.pem`)],
-    );
-    return;
-  }
-  openssl(
-    ...['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`],
-    ...['-keyout', file(`${name}.key`), '-out', file(`${name}.csr`)],
-  );
-  openssl(
-    ...['x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.pem'), '-CAkey', file('ca.key')],
-    ...['-CAcreateserial', '-days', '1', '-extfile', ext, '-out', file(`${name}.pem`)],
-  );
-}
-
-openssl(
-  ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=machi test CA'],
-  ...['-keyout', file('ca.key'), '-out', file('ca.pem')],
-);
-issue('server', '127.0.0.1', { san: 'IP:127.0.0.1,DNS:localhost' });
-issue('dev1', 'fs-takeo-001');
-issue('dev2', 'fs-takeo-002');
-issue('rogue', 'fs-takeo-001', { selfSigned: true });
+const ca = selfSigned(dir, 'ca', 'machi test CA');
+issue(dir, ca, 'server', '127.0.0.1', 'IP:127.0.0.1,DNS:localhost');
+issue(dir, ca, 'dev1', 'fs-takeo-001');
+issue(dir, ca, 'dev2', 'fs-takeo-002');
+selfSigned(dir, 'rogue', 'fs-takeo-001');
 
 let h: BrokerHarness;
 let plainPort: number;

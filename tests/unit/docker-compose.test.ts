@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadConfig } from '../../src/config/config.ts';
 import { KAFKA_VERSION } from '../../src/stack/tools.ts';
 
 interface Service {
@@ -19,6 +20,21 @@ const compose = parse(text, { merge: true }) as { services: Record<string, Servi
 /** `${NAME:?message}`: compose stops, naming NAME, when it is unset or empty. */
 const required = (value: unknown) => /^\$\{([A-Z_]+):\?[^}]+\}$/.exec(String(value))?.[1];
 
+/** machi's environment as compose hands it over: `${NAME:?…}` from `dotEnv`, `${NAME:-default}`. */
+function machiEnvWith(dotEnv: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(compose.services.machi?.environment ?? {})) {
+    const text = String(value);
+    const need = required(text);
+    const fallback = /^\$\{([A-Z_]+):-(.*)\}$/.exec(text);
+    if (need) env[name] = dotEnv[need] ?? `${need.toLowerCase()}-0123456789abcdef`;
+    else if (fallback) env[name] = dotEnv[fallback[1] as string] || (fallback[2] as string);
+    else env[name] = text;
+  }
+  return env;
+}
+const secrets = { MACHI_WEBHOOKS: '[]' };
+
 describe('docker-compose.yml', () => {
   it('runs Kafka, InfluxDB 2.7, Grafana (with its token maker), Prometheus and machi', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
@@ -31,18 +47,12 @@ describe('docker-compose.yml', () => {
     ]);
   });
 
-  it('has Prometheus scrape machi and mounts the geomap gazetteer into Grafana', () => {
+  it('gives Prometheus its config and rules, and Grafana the geomap gazetteer', () => {
     expect(compose.services.prometheus?.volumes).toContain(
       './grafana/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
     );
     expect(compose.services.prometheus?.volumes).toContain(
       './grafana/alert-rules.yml:/etc/prometheus/alert-rules.yml:ro',
-    );
-    const scrape = parse(readFileSync('grafana/prometheus.yml', 'utf8')) as {
-      scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
-    };
-    expect(scrape.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets))).toContain(
-      'machi:8080',
     );
     expect(compose.services.grafana?.volumes).toContain(
       './grafana/gazetteer:/usr/share/grafana/public/gazetteer/machi:ro',
@@ -58,6 +68,57 @@ describe('docker-compose.yml', () => {
     expect(compose.services.machi?.image).toMatch(/^node:24/);
     expect(compose.services.machi?.ports).toEqual(expect.arrayContaining(['1883:1883', '8080:8080']));
     expect(compose.services.grafana?.ports).toContain('3000:3000');
+  });
+
+  it('publishes only MQTT, HTTP and Grafana on the host’s interfaces, the rest on loopback or not at all', () => {
+    const published = Object.values(compose.services).flatMap((s) => s.ports ?? []);
+    expect(published.filter((p) => !p.startsWith('127.0.0.1:')).sort()).toEqual([
+      '1883:1883',
+      '3000:3000',
+      '8080:8080',
+    ]);
+  });
+
+  it('has Prometheus scrape the internal listener, where production mode serves /metrics', () => {
+    const internal = loadConfig(machiEnvWith(secrets)).http.internal;
+    // Reachable from Prometheus's container, published on the host's loopback only (the office).
+    expect(internal).toEqual({ host: '0.0.0.0', port: 9180 });
+    expect(compose.services.machi?.ports).toContain(`127.0.0.1:${internal?.port}:${internal?.port}`);
+    const scrape = parse(readFileSync('grafana/prometheus.yml', 'utf8')) as {
+      scrape_configs: Array<{ metrics_path: string; static_configs: Array<{ targets: string[] }> }>;
+    };
+    expect(scrape.scrape_configs[0]?.metrics_path).toBe('/metrics');
+    expect(scrape.scrape_configs[0]?.static_configs[0]?.targets).toEqual([`machi:${internal?.port}`]);
+  });
+
+  it('mounts the users file (office operators, sign tokens) from a folder the operator names', () => {
+    const machi = compose.services.machi;
+    expect(machi?.environment?.MACHI_USERS_FILE).toBe('/users/users.yaml');
+    const users = machi?.volumes?.find((v) => v.endsWith(':/users'));
+    expect(required(users?.split(':/')[0])).toBe('MACHI_USERS_DIR');
+  });
+
+  it('talks to its own Kafka in plaintext on compose’s network, or to one over TLS and SCRAM from .env', () => {
+    expect(loadConfig(machiEnvWith(secrets)).kafka).toMatchObject({
+      brokers: ['kafka:9092'],
+      ssl: undefined,
+      sasl: undefined,
+    });
+    const secure = loadConfig(
+      machiEnvWith({
+        ...secrets,
+        KAFKA_BROKERS: 'kafka.takeo.example:9093',
+        KAFKA_SSL_CA: '/app/tls/kafka-ca.pem',
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'machi',
+        KAFKA_SASL_PASSWORD: 'a-long-scram-password',
+      }),
+    ).kafka;
+    expect(secure).toMatchObject({
+      brokers: ['kafka.takeo.example:9093'],
+      ssl: { caPath: '/app/tls/kafka-ca.pem' },
+      sasl: { mechanism: 'scram-sha-512', username: 'machi', password: 'a-long-scram-password' },
+    });
   });
 
   it('publishes Kafka and InfluxDB on no host interface, Prometheus on loopback only', () => {

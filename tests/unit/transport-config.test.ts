@@ -27,6 +27,14 @@ it('refuses transport settings missing their other half', () => {
   ]);
 });
 
+it('refuses SASL PLAIN without TLS, which would send the Kafka password as it is', () => {
+  const plain = { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'machi', KAFKA_SASL_PASSWORD: 'p' };
+  expect(problems(plain)).toEqual([expect.stringMatching(/^KAFKA_SASL_MECHANISM: plain needs KAFKA_SSL/)]);
+  expect(problems({ ...plain, KAFKA_SSL: 'true' })).toEqual([]);
+  expect(problems({ ...plain, KAFKA_SSL_CA: '/ca.pem' })).toEqual([]);
+  expect(problems({ ...plain, KAFKA_SASL_MECHANISM: 'scram-sha-512' })).toEqual([]);
+});
+
 it('builds kafkajs TLS/SASL and the services’ broker settings from the variables', () => {
   const config = loadConfig({
     MACHI_MODE: 'demo',
