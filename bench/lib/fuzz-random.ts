@@ -1,5 +1,5 @@
-// Seeded choices shared by the service fuzz families (bench/lib/fuzz-acks.ts, fuzz-records.ts,
-// fuzz-http.ts): the same seed gives the same inputs.
+// Seeded choices shared by the fuzz families (the broker's, bench/lib/fuzz/inputs/; the services',
+// bench/lib/fuzz-acks.ts, fuzz-records.ts, fuzz-http.ts): the same seed gives the same inputs.
 import type { Rng } from '../../simulators/prng.ts';
 
 export const pick = <T>(rng: Rng, items: readonly T[]): T =>
@@ -28,7 +28,7 @@ export const BAD_UTF8: readonly number[][] = [
 ];
 
 /** `text` with an invalid UTF-8 sequence spliced in at byte `at`. */
-export function withBadUtf8(rng: Rng, text: string, at: number): Buffer {
+export function withBadUtf8(rng: Rng, text: string | Buffer, at: number): Buffer {
   const bytes = Buffer.from(text);
   return Buffer.concat([bytes.subarray(0, at), Buffer.from(pick(rng, BAD_UTF8)), bytes.subarray(at)]);
 }
