@@ -25,15 +25,19 @@ export function forecastComponent(runtime: Runtime): ForecastComponent {
   let task: ScheduledTask | undefined;
   let running: Promise<void> | undefined;
 
+  // Not awaited: without a broker, mqtt.js keeps the message for the reconnect, and a run that
+  // waited for it would hold every later run (and the stale marking) until the broker is back.
   const publish = (m: CongestionMessage) =>
-    client?.publishAsync(topics.signageCongestion(m.siteId), JSON.stringify(m), { qos: 1, retain: true });
+    void client
+      ?.publishAsync(topics.signageCongestion(m.siteId), JSON.stringify(m), { qos: 1, retain: true })
+      .catch((err: Error) => log.warn({ site: m.siteId, err: err.message }, 'congestion not published'));
 
   async function runOnce(): Promise<void> {
     try {
       const messages = await job.run();
       for (const m of messages.values()) {
         last.set(m.siteId, m);
-        await publish(m);
+        publish(m);
       }
     } catch (err) {
       // The previous forecast stays in place; once it is too old, the signs are told it is stale.
@@ -42,7 +46,7 @@ export function forecastComponent(runtime: Runtime): ForecastComponent {
         if (!m.stale && Date.now() - Date.parse(m.issuedAt) > config.forecast.staleMs) {
           const stale = { ...m, stale: true };
           last.set(m.siteId, stale);
-          await publish(stale);
+          publish(stale);
         }
       }
     }

@@ -17,6 +17,8 @@ export const STEP_MS = 15 * 60_000;
 const JST_MS = 9 * 3_600_000;
 /** The next 3 hours at least, and the rest of the local day. */
 const MIN_STEPS = 12;
+/** A run whose write InfluxDB has not taken by then fails (and the signs' forecast may go stale) instead of holding every later run. */
+const WRITE_LIMIT_MS = 60_000;
 
 const jst = (utc: number): Instant => ({ utc, local: utc + JST_MS });
 
@@ -151,7 +153,7 @@ export class ForecastJob {
       next.set(site.id, issued);
       messages.set(site.id, this.message(site, series, lastComplete, forecasts, issuedAt));
     }
-    await this.writer.write(lines);
+    await this.writer.write(lines, AbortSignal.timeout(WRITE_LIMIT_MS));
     this.previous = next;
     this.log.info({ sites: messages.size, points: lines.length }, 'forecast run done');
     return messages;

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { InfluxDB, Point } from '@influxdata/influxdb-client';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime } from '../../src/app/run.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { type ForecastComponent, forecastComponent } from '../../src/forecast/component.ts';
 import { ForecastJob } from '../../src/forecast/job.ts';
@@ -228,5 +229,27 @@ describe('machi forecast run', () => {
     expect(down.stderr.trim()).toMatch(/^machi: connect ECONNREFUSED 127\.0\.0\.1:1\b[^\n]*$/);
     // Nothing new on the sign: the last good forecast stays.
     expect(seen).toEqual([published]);
+  });
+});
+
+describe('without a broker', () => {
+  it('keeps running its forecasts (the congestion waits for the broker, the runs do not)', {
+    timeout: 120_000,
+  }, async () => {
+    // Nothing listens on port 1: every publish waits for a broker that never comes.
+    const runtime = createRuntime(
+      loadConfig({ ...process.env, INFLUX_URL: influx.address, MQTT_PORT: '1', HTTP_PORT: '0' }),
+    );
+    const alone = forecastComponent(runtime);
+    await alone.start();
+    try {
+      const within = (ms: number) =>
+        new Promise<'timed out'>((r) => setTimeout(() => r('timed out'), ms).unref());
+      // The run started by start(), then one more: both end although nothing was published.
+      expect(await Promise.race([alone.runNow().then(() => 'done'), within(30_000)])).toBe('done');
+      expect(await Promise.race([alone.runNow().then(() => 'done'), within(30_000)])).toBe('done');
+    } finally {
+      await alone.stop();
+    }
   });
 });
