@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { runScenario } from '../../simulators/run.ts';
 import { loadScenario, type Scenario } from '../../simulators/scenario.ts';
 import { pipelineComponents } from '../app/pipeline.ts';
@@ -6,8 +5,9 @@ import { createRuntime, startComponents } from '../app/run.ts';
 import { type Config, loadConfig } from '../config/config.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { brokerUrl } from '../runtime/component.ts';
+import { ROLE_USERS } from '../schemas/topics.ts';
 import { type ServiceName, stackDown, stackStatus, stackUp } from '../stack/stack.ts';
-import { type Command, showHelp, wantsHelp } from './command.ts';
+import { type Command, type OptionSpecs, parseOptions } from './command.ts';
 
 /** The story the demo tells: a festival day, then the 2021-style rain as a drill. */
 export const DEMO_SCENARIOS = ['festival', 'heavy-rain-2021'];
@@ -20,21 +20,31 @@ export function demoStart(scenario: Scenario, now = Date.now()): number {
   return scenario.drill ? now : now - scenario.durationH * 3_600_000;
 }
 
+const options = {
+  speed: {
+    type: 'string',
+    default: '240',
+    arg: 'N',
+    help: 'simulated seconds per real second for the scenarios',
+  },
+  duration: {
+    type: 'string',
+    arg: 'SECONDS',
+    help: 'stop everything after this many seconds (default: at Ctrl-C)',
+  },
+} satisfies OptionSpecs;
+
+/** A closed terminal (SIGHUP) must not leave the detached Kafka and InfluxDB behind either. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 export const demoCommand: Command = {
   name: 'demo',
   summary:
     'start the stack and every component, play the festival and heavy-rain-2021 (drill) scenarios; Ctrl-C stops all',
   usage: 'machi demo [--speed N] [--duration SECONDS]',
-  options: [
-    ['--speed N', 'simulated seconds per real second for the scenarios (default 240)'],
-    ['--duration SECONDS', 'stop everything after this many seconds (default: at Ctrl-C)'],
-  ],
+  options,
   async run(args) {
-    if (wantsHelp(args)) return showHelp(this);
-    const { values } = parseArgs({
-      args,
-      options: { duration: { type: 'string' }, speed: { type: 'string', default: '240' } },
-    });
+    const { values } = parseOptions(options, args, false);
     // The demo compresses hours into minutes, so the forecaster runs every minute unless told otherwise.
     // It runs the demo registry and its default secrets: always demo mode.
     const config = loadConfig({
@@ -59,36 +69,41 @@ export const demoCommand: Command = {
         void stackDown(ours).finally(() => process.exit(130));
       }
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    let deadline: NodeJS.Timeout | undefined;
+    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
     try {
       console.log('• starting the native stack (Kafka + InfluxDB)');
-      ours = await stackUp(config);
-      if (values.duration) deadline = setTimeout(() => stop.abort(), Number(values.duration) * 1000);
-      if (!stop.signal.aborted) await runPipeline(config, Number(values.speed), values.duration, stop.signal);
+      // A failed stackUp has stopped what it started itself: nothing is left to stop here.
+      ours = await stackUp(config).catch((err: unknown) => {
+        ours = [];
+        throw err;
+      });
+      if (!stop.signal.aborted) await runPipeline(config, Number(values.speed), values.duration, stop);
     } finally {
-      clearTimeout(deadline);
       if (ours.length > 0) console.log(`• stopping ${ours.join(' and ')}`);
       await stackDown(ours);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     }
     return 0;
   },
 };
 
-/** Starts every component, plays the scenarios and keeps running until `stop`; then stops the components. */
+/**
+ * Starts every component, plays the scenarios and keeps running until `stopper` aborts (or for
+ * `duration` seconds once running, shared by the scenarios); then stops the components.
+ */
 async function runPipeline(
   config: Config,
   speed: number,
   duration: string | undefined,
-  stop: AbortSignal,
+  stopper: AbortController,
 ): Promise<void> {
   console.log('• starting machi: broker, stream worker, alerts, forecaster, signage and office pages');
   const running = await startComponents(createRuntime(config), pipelineComponents);
+  const stop = stopper.signal;
+  const deadline = duration ? setTimeout(() => stopper.abort(), Number(duration) * 1000) : undefined;
   try {
-    const base = `http://${config.http.host}:${config.http.port}`;
+    // The bound port: HTTP_PORT=0 lets the OS pick one.
+    const base = `http://${config.http.host}:${running.runtime.http.port}`;
     const registry = loadRegistry(config.devicesDir);
     const signs = [...registry.sites.values()].filter((s) => s.signage);
     console.log('\nmachi is running:');
@@ -97,11 +112,12 @@ async function runPipeline(
       console.log(
         `  sign        ${base}/signage/${s.id}#token=${encodeURIComponent(config.mqtt.roles.signage)}   (${s.name.ja} / ${s.name.en})`,
       );
-    console.log(`  office      ${base}/office   (user office, password from MACHI_OFFICE_PASSWORD)`);
-    console.log(`  metrics     ${base}/metrics   health ${base}/healthz   readiness ${base}/readyz`);
+    // The demo's own password (MACHI_OFFICE_PASSWORD, office-dev-secret unless set): shown so it can be used.
     console.log(
-      `  MQTT        ${brokerUrl(running.runtime)}   WebSocket ws://${config.http.host}:${config.http.port}/mqtt`,
+      `  office      ${base}/office   (user ${ROLE_USERS.office}, password ${config.mqtt.roles.office})`,
     );
+    console.log(`  metrics     ${base}/metrics   health ${base}/healthz   readiness ${base}/readyz`);
+    console.log(`  MQTT        ${brokerUrl(running.runtime)}   WebSocket ${base.replace('http', 'ws')}/mqtt`);
     console.log(
       `  Kafka       ${config.kafka.brokers.join(',')}   InfluxDB ${config.influx.url} (bucket ${config.influx.bucket})`,
     );
@@ -137,6 +153,7 @@ async function runPipeline(
       await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
     }
   } finally {
+    clearTimeout(deadline);
     console.log('• stopping machi');
     await running.stop();
   }

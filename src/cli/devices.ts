@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.ts';
 import { addDevice, rotateSecret, setDeviceDisabled } from '../registry/edit.ts';
 import { loadRegistry } from '../registry/load.ts';
-import type { Command } from './command.ts';
+import { type Command, type OptionSpecs, parseOptions, usageError } from './command.ts';
 
 const USAGE = `machi devices list [--dir DIR]
 machi devices add --id ID --kind flood-sensor|people-counter --vendor machi-json|lpwa-hex|gateway-csv
@@ -13,34 +12,35 @@ machi devices rotate-secret ID [--dir DIR]
 machi devices disable|enable ID [--dir DIR]
 (a running broker reloads the registry: a rotated or disabled device is disconnected at once)`;
 
+const options = {
+  dir: { type: 'string', arg: 'DIR', help: 'the registry folder (default MACHI_DEVICES_DIR)' },
+  file: {
+    type: 'string',
+    arg: 'NAME',
+    help: 'add: the file in DIR to add to (default flood-sensors.yaml or cameras.yaml)',
+  },
+  id: { type: 'string', arg: 'ID', help: 'add: the new device id' },
+  kind: { type: 'string', arg: 'KIND', help: 'add: flood-sensor or people-counter' },
+  vendor: { type: 'string', arg: 'FORMAT', help: 'add: machi-json, lpwa-hex or gateway-csv' },
+  lat: { type: 'string', arg: 'LAT', help: 'add: latitude' },
+  lon: { type: 'string', arg: 'LON', help: 'add: longitude' },
+  heartbeat: { type: 'string', arg: 'SECONDS', help: 'add: heartbeat interval' },
+  family: { type: 'string', arg: 'FAMILY', help: 'add (flood-sensor): contact or radio' },
+  area: { type: 'string', arg: 'AREA', help: 'add (flood-sensor): the area id' },
+  stages: { type: 'string', arg: 'CM,CM,..', help: 'add (flood-sensor): stage heights in cm' },
+  site: { type: 'string', arg: 'SITE', help: 'add (people-counter): the site id' },
+  interval: { type: 'string', arg: 'SECONDS', help: 'add (people-counter): count interval' },
+} satisfies OptionSpecs;
+
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
 export const devicesCommand: Command = {
   name: 'devices',
   summary: 'list devices, add one, rotate a secret, disable one (secrets are printed once, stored as hashes)',
   usage: USAGE,
+  options,
   async run(args) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: Object.fromEntries(
-        [
-          'dir',
-          'file',
-          'id',
-          'kind',
-          'vendor',
-          'lat',
-          'lon',
-          'heartbeat',
-          'family',
-          'area',
-          'stages',
-          'site',
-          'interval',
-        ].map((o) => [o, { type: 'string' as const }]),
-      ),
-    });
+    const { values, positionals } = parseOptions(options, args);
     const dir = values.dir ?? loadConfig().devicesDir;
     const [action, id] = positionals;
     if (action === 'list') {
@@ -86,7 +86,6 @@ export const devicesCommand: Command = {
       console.log(`${id} ${action}d in ${file}`);
       return 0;
     }
-    console.error(`usage:\n${USAGE}`);
-    return 2;
+    return usageError(this);
   },
 };

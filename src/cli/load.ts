@@ -7,11 +7,31 @@ import { brokerTls, brokerUrl } from '../runtime/component.ts';
 import { type Command, type OptionSpecs, parseOptions } from './command.ts';
 
 const options = {
-  devices: { type: 'string', default: '10', arg: 'N', help: 'device connections (JSON flood sensors of the registry)' },
-  rate: { type: 'string', default: '0', arg: 'R', help: 'messages per second in all (0 = each device keeps --window in flight)' },
+  devices: {
+    type: 'string',
+    default: '10',
+    arg: 'N',
+    help: 'device connections (JSON flood sensors of the registry)',
+  },
+  rate: {
+    type: 'string',
+    default: '0',
+    arg: 'R',
+    help: 'messages per second in all (0 = each device keeps --window in flight)',
+  },
   duration: { type: 'string', default: '10', arg: 'S', help: 'seconds to run' },
-  window: { type: 'string', default: '20', arg: 'W', help: 'with --rate 0: QoS 1 messages each device keeps awaiting their PUBACK' },
-  client: { type: 'string', default: 'mqtt.js', arg: 'mqtt.js|lean', help: 'the MQTT client to publish with' },
+  window: {
+    type: 'string',
+    default: '20',
+    arg: 'W',
+    help: 'with --rate 0: QoS 1 messages each device keeps awaiting their PUBACK',
+  },
+  client: {
+    type: 'string',
+    default: 'mqtt.js',
+    arg: 'mqtt.js|lean',
+    help: 'the MQTT client to publish with',
+  },
   'make-registry': {
     type: 'string',
     arg: 'DIR',

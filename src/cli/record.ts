@@ -1,28 +1,22 @@
-import { parseArgs } from 'node:util';
 import { record } from '../../simulators/record.ts';
 import { untilSignal } from '../app/run.ts';
 import { loadConfig } from '../config/config.ts';
-import { type Command, showHelp, wantsHelp } from './command.ts';
+import { filters } from '../schemas/topics.ts';
+import { type Command, type OptionSpecs, parseOptions } from './command.ts';
+
+const options = {
+  out: { type: 'string', default: 'recording.ndjson', arg: 'FILE', help: 'the NDJSON file to append to' },
+  topic: { type: 'string', default: filters.all, arg: 'FILTER', help: 'the MQTT topic filter to record' },
+  duration: { type: 'string', arg: 'SECONDS', help: 'stop after this many seconds (default: at Ctrl-C)' },
+} satisfies OptionSpecs;
 
 export const recordCommand: Command = {
   name: 'record',
   summary: 'record MQTT traffic to NDJSON (time, topic, qos, payload base64) until Ctrl-C',
   usage: 'machi record [--out FILE] [--topic FILTER] [--duration SECONDS]',
-  options: [
-    ['--out FILE', 'the NDJSON file to append to (default recording.ndjson)'],
-    ['--topic FILTER', 'the MQTT topic filter to record (default takeo/v1/#)'],
-    ['--duration SECONDS', 'stop after this many seconds (default: at Ctrl-C)'],
-  ],
+  options,
   async run(args) {
-    if (wantsHelp(args)) return showHelp(this);
-    const { values } = parseArgs({
-      args,
-      options: {
-        out: { type: 'string', default: 'recording.ndjson' },
-        topic: { type: 'string', default: 'takeo/v1/#' },
-        duration: { type: 'string' },
-      },
-    });
+    const { values } = parseOptions(options, args, false);
     const config = loadConfig();
     const recording = await record({
       url: `mqtt://${config.mqtt.host}:${config.mqtt.port}`,

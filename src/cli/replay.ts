@@ -7,7 +7,11 @@ import { type Command, type OptionSpecs, parseOptions, usageError } from './comm
 
 const options = {
   speed: { type: 'string', default: '1', arg: 'N', help: 'the original spacing divided by N' },
-  drill: { type: 'boolean', default: false, help: 'replay as a drill: a new exercise id, every alert marked 訓練 / DRILL' },
+  drill: {
+    type: 'boolean',
+    default: false,
+    help: 'replay as a drill: a new exercise id, every alert marked 訓練 / DRILL',
+  },
 } satisfies OptionSpecs;
 
 export const replayCommand: Command = {

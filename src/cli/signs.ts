@@ -1,24 +1,28 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { provisionSign, revokeSign } from '../users/edit.ts';
 import { loadUsers } from '../users/load.ts';
-import type { Command } from './command.ts';
+import { type Command, type OptionSpecs, parseOptions, usageError } from './command.ts';
 
 const USAGE = `machi signs list [--file FILE]
 machi signs add SITE [--file FILE]      (a new token for the sign; any old one stops working)
 machi signs revoke SITE [--file FILE]   (a running broker disconnects the sign at once)`;
 
+const options = {
+  file: {
+    type: 'string',
+    arg: 'FILE',
+    help: 'the users file holding the sign tokens (default MACHI_USERS_FILE)',
+  },
+} satisfies OptionSpecs;
+
 export const signsCommand: Command = {
   name: 'signs',
   summary: "each sign's own credential: provision (token shown once) or revoke",
   usage: USAGE,
+  options,
   async run(args) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { file: { type: 'string' } },
-    });
+    const { values, positionals } = parseOptions(options, args);
     const config = loadConfig();
     const file = values.file ?? config.usersFile;
     const [action, site] = positionals;
@@ -43,7 +47,6 @@ export const signsCommand: Command = {
       console.log(`${site} revoked in ${file}`);
       return 0;
     }
-    console.error(`usage:\n${USAGE}`);
-    return 2;
+    return usageError(this);
   },
 };

@@ -19,13 +19,22 @@ export function parseStart(text: string): number {
 }
 
 const options = {
-  speed: { type: 'string', default: '60', arg: 'N', help: 'simulated seconds per real second (0 = as fast as PUBACKs come)' },
+  speed: {
+    type: 'string',
+    default: '60',
+    arg: 'N',
+    help: 'simulated seconds per real second (0 = as fast as PUBACKs come)',
+  },
   seed: { type: 'string', arg: 'S', help: "the random seed (default: the scenario's)" },
   drill: {
     type: 'boolean',
     help: 'a drill: a new exercise id, every alert marked 訓練 / DRILL (drill scenarios always are)',
   },
-  start: { type: 'string', arg: 'TIME', help: 'device time at the scenario start, ISO-8601 with offset (default: now)' },
+  start: {
+    type: 'string',
+    arg: 'TIME',
+    help: 'device time at the scenario start, ISO-8601 with offset (default: now)',
+  },
   duration: { type: 'string', arg: 'SECONDS', help: 'stop after this many real seconds' },
 } satisfies OptionSpecs;
 

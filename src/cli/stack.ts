@@ -1,16 +1,31 @@
 import { loadConfig } from '../config/config.ts';
 import { stackDown, stackStatus, stackUp } from '../stack/stack.ts';
-import type { Command } from './command.ts';
+import { type Command, type OptionSpecs, parseOptions, usageError } from './command.ts';
+
+const options = {
+  'kafka-nodes': {
+    type: 'string',
+    arg: 'N',
+    help: "up: Kafka as N KRaft nodes on ports from KAFKA_BROKERS's first on (default: as last started, else 1)",
+  },
+} satisfies OptionSpecs;
 
 export const stackCommand: Command = {
   name: 'stack',
   summary: 'start, stop or inspect the native Kafka + InfluxDB stack',
-  usage: 'machi stack up|down|status',
+  usage: 'machi stack up [--kafka-nodes N]|down|status',
+  options,
   async run(args) {
+    const { values, positionals } = parseOptions(options, args);
     const config = loadConfig();
-    switch (args[0]) {
+    switch (positionals[0]) {
       case 'up': {
-        const started = await stackUp(config);
+        const nodes = values['kafka-nodes'];
+        if (nodes !== undefined && !/^[1-9]\d*$/.test(nodes)) {
+          console.error(`--kafka-nodes must be a positive integer, not "${nodes}"`);
+          return 2;
+        }
+        const started = await stackUp(config, process.env, nodes === undefined ? undefined : Number(nodes));
         console.log(started.length ? `started: ${started.join(', ')}` : 'stack was already running');
         return 0;
       }
@@ -24,13 +39,12 @@ export const stackCommand: Command = {
         for (const s of statuses) {
           const state = s.reachable ? 'up' : 'down';
           const pid = s.pid ? `pid ${s.pid}` : 'not started by machi';
-          console.log(`${s.service.padEnd(9)} ${state.padEnd(5)} ${s.address}  (${pid})  log: ${s.log}`);
+          console.log(`${s.name.padEnd(9)} ${state.padEnd(5)} ${s.address}  (${pid})  log: ${s.log}`);
         }
         return statuses.every((s) => s.reachable) ? 0 : 1;
       }
       default:
-        console.error(`usage: ${this.usage}`);
-        return 2;
+        return usageError(this);
     }
   },
 };

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.ts';
 import { addUser, setUserDisabled, setUserSecret } from '../users/edit.ts';
 import { loadUsers } from '../users/load.ts';
 import { OfficeRole } from '../users/schema.ts';
-import type { Command } from './command.ts';
+import { type Command, type OptionSpecs, parseOptions, usageError } from './command.ts';
 
 const USAGE = `machi users list [--file FILE]
 machi users add NAME --role viewer|operator [--stdin] [--file FILE]
@@ -13,16 +12,19 @@ machi users disable|enable NAME [--file FILE]
 (a password is generated and shown once, or read from stdin with --stdin; a running broker reloads
 the file: a disabled user or a changed password is disconnected at once)`;
 
+const options = {
+  file: { type: 'string', arg: 'FILE', help: 'the users file (default MACHI_USERS_FILE)' },
+  role: { type: 'string', arg: 'ROLE', help: 'add: viewer or operator' },
+  stdin: { type: 'boolean', help: 'add, passwd: read the password from stdin instead of generating one' },
+} satisfies OptionSpecs;
+
 export const usersCommand: Command = {
   name: 'users',
   summary: 'office accounts: add, change a password, disable (stored as scrypt hashes)',
   usage: USAGE,
+  options,
   async run(args) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { file: { type: 'string' }, role: { type: 'string' }, stdin: { type: 'boolean' } },
-    });
+    const { values, positionals } = parseOptions(options, args);
     const file = values.file ?? loadConfig().usersFile;
     const [action, name] = positionals;
     const given = values.stdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : undefined;
@@ -54,7 +56,6 @@ export const usersCommand: Command = {
       console.log(`${name} ${action}d in ${file}`);
       return 0;
     }
-    console.error(`usage:\n${USAGE}`);
-    return 2;
+    return usageError(this);
   },
 };

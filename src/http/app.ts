@@ -103,6 +103,12 @@ export class HttpApp {
     });
   }
 
+  /** The port it listens on: the one the OS picked when asked for 0. */
+  get port(): number | undefined {
+    const address = this.server.address();
+    return typeof address === 'object' && address ? address.port : undefined;
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => resolve());

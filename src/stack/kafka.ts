@@ -1,16 +1,26 @@
-// Apache Kafka, one KRaft node, from the official jars on Maven Central, run with the local Java.
+// Apache Kafka in KRaft mode, one node or a cluster of them on this machine, from the official jars
+// on Maven Central, run with the local Java.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { StackError } from './errors.ts';
 import {
+  type KafkaEndpoint,
+  type KafkaNode,
+  kafkaLayout,
+  kafkaNodePathsOnDisk,
+  kafkaNodesOnDisk,
+  writeNodeConfig,
+} from './kafka-nodes.ts';
+import {
   assertPortFree,
   isOurs,
-  logTail,
+  type PidRecord,
   readPid,
   type StartResult,
   spawnDetached,
+  stopProcess,
   waitUntil,
 } from './processes.ts';
 import {
@@ -23,24 +33,10 @@ import {
   stateDir,
 } from './tools.ts';
 
-export interface KafkaEndpoint {
-  host: string;
-  port: number;
-}
-
+/** The jars, shared by every clone and every node on the machine. */
 export function kafkaPaths(env = process.env) {
   const home = join(cacheDir(env), `kafka-${KAFKA_VERSION}`);
-  const state = join(stateDir(env), 'kafka');
-  return {
-    home,
-    libs: join(home, 'libs'),
-    state,
-    data: join(state, 'data'),
-    config: join(state, 'server.properties'),
-    log4j: join(state, 'log4j2.properties'),
-    log: join(state, 'kafka.log'),
-    pid: join(state, 'kafka.pid'),
-  };
+  return { home, libs: join(home, 'libs') };
 }
 
 const POM = `<project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -97,68 +93,33 @@ export async function ensureKafkaJars(env = process.env): Promise<void> {
   writeFileSync(marker, new Date().toISOString());
 }
 
-function writeBrokerConfig(endpoint: KafkaEndpoint, env = process.env): void {
-  const paths = kafkaPaths(env);
-  const controllerPort = endpoint.port + 1;
-  mkdirSync(paths.state, { recursive: true });
-  writeFileSync(
-    paths.config,
-    [
-      'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@${endpoint.host}:${controllerPort}`,
-      `listeners=PLAINTEXT://${endpoint.host}:${endpoint.port},CONTROLLER://${endpoint.host}:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://${endpoint.host}:${endpoint.port}`,
-      'controller.listener.names=CONTROLLER',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-      'inter.broker.listener.name=PLAINTEXT',
-      `log.dirs=${paths.data}`,
-      'num.partitions=6',
-      'offsets.topic.replication.factor=1',
-      'offsets.topic.num.partitions=6',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'share.coordinator.state.topic.replication.factor=1',
-      'share.coordinator.state.topic.min.isr=1',
-      'group.initial.rebalance.delay.ms=0',
-      'auto.create.topics.enable=false',
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(
-    paths.log4j,
-    [
-      'status = warn',
-      'appender.out.type = Console',
-      'appender.out.name = out',
-      'appender.out.layout.type = PatternLayout',
-      'appender.out.layout.pattern = [%d] %p %m (%c)%n',
-      'rootLogger.level = info',
-      'rootLogger.appenderRef.out.ref = out',
-      'logger.kafka.name = kafka',
-      'logger.kafka.level = info',
-      'logger.state.name = state.change.logger',
-      'logger.state.level = warn',
-      '',
-    ].join('\n'),
-  );
-}
-
 function java(args: string[], env = process.env) {
-  const paths = kafkaPaths(env);
-  return spawnSync('java', ['-cp', `${paths.libs}/*`, ...args], { encoding: 'utf8' });
+  return spawnSync('java', ['-cp', `${kafkaPaths(env).libs}/*`, ...args], { encoding: 'utf8' });
 }
 
-/** Formats KRaft storage unless this state directory already holds a formatted log. */
-function formatStorage(env = process.env): void {
-  const paths = kafkaPaths(env);
-  if (existsSync(join(paths.data, 'meta.properties'))) return;
+/** The cluster id the nodes already formatted share, so a node formatted later joins their cluster. */
+function clusterIdOf(layout: KafkaNode[]): string | undefined {
+  for (const node of layout) {
+    const meta = join(node.data, 'meta.properties');
+    const id = existsSync(meta) ? /^cluster\.id=(.+)$/m.exec(readFileSync(meta, 'utf8'))?.[1] : undefined;
+    if (id) return id.trim();
+  }
+  return undefined;
+}
+
+function newClusterId(env = process.env): string {
   const uuid = java(['kafka.tools.StorageTool', 'random-uuid'], env)
     .stdout.split('\n')
     .map((l) => l.trim())
     .find((l) => /^[A-Za-z0-9_-]{22}$/.test(l));
   if (!uuid) throw new StackError('MACHI_ERR_START_FAILED', 'Kafka StorageTool did not print a cluster id.');
-  const format = java(['kafka.tools.StorageTool', 'format', '-t', uuid, '-c', paths.config], env);
+  return uuid;
+}
+
+/** Formats KRaft storage unless this node's directory already holds a formatted log. */
+function formatStorage(node: KafkaNode, clusterId: string, env = process.env): void {
+  if (existsSync(join(node.data, 'meta.properties'))) return;
+  const format = java(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', node.config], env);
   if (format.status !== 0) {
     throw new StackError('MACHI_ERR_START_FAILED', `formatting Kafka storage failed:\n${format.stderr}`);
   }
@@ -186,48 +147,96 @@ export async function kafkaMetadataOk(endpoint: KafkaEndpoint): Promise<boolean>
   }
 }
 
-export async function startKafka(endpoint: KafkaEndpoint, env = process.env): Promise<StartResult> {
-  const paths = kafkaPaths(env);
-  if (isOurs(readPid(paths.pid))) return 'already-running';
+/**
+ * Starts the nodes of a `nodes`-node Kafka whose first client port is `endpoint` that are not
+ * running, on their own data. By default as many nodes as the state directory holds (one at first).
+ */
+export async function startKafka(
+  endpoint: KafkaEndpoint,
+  env = process.env,
+  nodes = kafkaNodesOnDisk(env) ?? 1,
+): Promise<StartResult> {
+  assertLayoutOnDisk(nodes, env);
+  const layout = kafkaLayout(endpoint, nodes, env);
+  const down = layout.filter((node) => !isOurs(readPid(node.pid)));
+  if (down.length === 0) return 'already-running';
   // A broker someone else runs (docker, a CI service) is used as it is.
-  if (await kafkaMetadataOk(endpoint)) return 'external';
+  if (down.length === layout.length && (await kafkaMetadataOk(endpoint))) return 'external';
   await ensureKafkaJars(env);
-  if (readdirSync(paths.libs).length === 0) {
-    throw new StackError(
-      'MACHI_ERR_FETCH_FAILED',
-      `no jars in ${paths.libs}; delete ${paths.home} and retry.`,
-    );
+  const { home, libs } = kafkaPaths(env);
+  if (readdirSync(libs).length === 0) {
+    throw new StackError('MACHI_ERR_FETCH_FAILED', `no jars in ${libs}; delete ${home} and retry.`);
   }
-  await assertPortFree(endpoint.host, endpoint.port, 'Kafka');
-  await assertPortFree(endpoint.host, endpoint.port + 1, 'the Kafka controller');
-  writeBrokerConfig(endpoint, env);
-  formatStorage(env);
-  const record = spawnDetached({
-    command: 'java',
-    args: [
-      '-Xms256m',
-      '-Xmx1g',
-      '-XX:+UseG1GC',
-      '-Djava.awt.headless=true',
-      `-Dlog4j2.configurationFile=${paths.log4j}`,
-      '-cp',
-      `${paths.libs}/*`,
-      'kafka.Kafka',
-      paths.config,
-    ],
-    logFile: paths.log,
-    pidFile: paths.pid,
-    marker: 'kafka.Kafka',
-    env,
-  });
-  await waitUntil(`Kafka on ${endpoint.host}:${endpoint.port}`, () => kafkaMetadataOk(endpoint), {
-    timeoutMs: 90_000,
-    pid: record.pid,
-    logFile: paths.log,
-  });
+  for (const node of down) {
+    const which = nodes === 1 ? '' : ` node ${node.id}`;
+    await assertPortFree(node.host, node.port, `Kafka${which}`);
+    await assertPortFree(node.host, node.controllerPort, `the Kafka controller${which}`);
+  }
+  const clusterId = clusterIdOf(layout) ?? newClusterId(env);
+  for (const node of down) {
+    writeNodeConfig(node, layout);
+    formatStorage(node, clusterId, env);
+  }
+  // All at once: a node of a cluster is ready only once a majority of the voters runs.
+  const spawned = down.map((node) => ({ node, record: spawnNode(node, nodes, env) }));
+  try {
+    await Promise.all(
+      spawned.map(({ node, record }) =>
+        waitUntil(`Kafka on ${node.host}:${node.port}`, () => kafkaMetadataOk(node), {
+          timeoutMs: 90_000,
+          pid: record.pid,
+          logFile: node.log,
+        }),
+      ),
+    );
+  } catch (err) {
+    // Leave no node of this call running half-started.
+    await Promise.all(spawned.map(({ node }) => stopProcess(node.pid, 5000)));
+    throw err;
+  }
   return 'started';
 }
 
-export function kafkaLogTail(env = process.env): string {
-  return logTail(kafkaPaths(env).log);
+function spawnNode(node: KafkaNode, nodes: number, env = process.env): PidRecord {
+  // Three JVMs share the machine with everything else: each gets a smaller heap than a lone node.
+  const heap = nodes === 1 ? ['-Xms256m', '-Xmx1g'] : ['-Xms128m', '-Xmx384m'];
+  return spawnDetached({
+    command: 'java',
+    args: [
+      ...heap,
+      '-XX:+UseG1GC',
+      '-Djava.awt.headless=true',
+      `-Dlog4j2.configurationFile=${node.log4j}`,
+      '-cp',
+      `${kafkaPaths(env).libs}/*`,
+      'kafka.Kafka',
+      node.config,
+    ],
+    logFile: node.log,
+    pidFile: node.pid,
+    marker: 'kafka.Kafka',
+    env,
+  });
+}
+
+/** Data formatted for another number of voters cannot join this quorum: say so instead of failing later. */
+function assertLayoutOnDisk(nodes: number, env = process.env): void {
+  const onDisk = kafkaNodesOnDisk(env);
+  if (onDisk === undefined || onDisk === nodes) return;
+  const dirs = kafkaNodePathsOnDisk(env).map((p) => p.dir);
+  throw new StackError(
+    'MACHI_ERR_START_FAILED',
+    `${stateDir(env)} holds a ${onDisk}-node Kafka, not ${nodes}: start it with --kafka-nodes ${onDisk}, ` +
+      `or run \`machi stack down\` and delete ${dirs.join(' ')} (its topics and records go with it).`,
+  );
+}
+
+/**
+ * Stops every node on disk, all at once (about 10 s for three): stopped one after another, the
+ * last node waits for a quorum that is gone until it is killed.
+ */
+export async function stopKafka(env = process.env): Promise<Record<string, 'stopped' | 'not-running'>> {
+  const nodes = kafkaNodePathsOnDisk(env);
+  const outcomes = await Promise.all(nodes.map((node) => stopProcess(node.pid, 30_000)));
+  return Object.fromEntries(nodes.map((node, i) => [node.name, outcomes[i] ?? 'not-running']));
 }

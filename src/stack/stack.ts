@@ -2,7 +2,8 @@
 import type { Config } from '../config/config.ts';
 import { StackError } from './errors.ts';
 import { type InfluxEndpoint, influxPaths, influxPingOk, startInfluxd } from './influxdb.ts';
-import { type KafkaEndpoint, kafkaMetadataOk, kafkaPaths, startKafka } from './kafka.ts';
+import { kafkaMetadataOk, startKafka, stopKafka } from './kafka.ts';
+import { type KafkaEndpoint, kafkaLayout, kafkaNodesOnDisk } from './kafka-nodes.ts';
 import { isOurs, readPid, stopProcess } from './processes.ts';
 
 export type ServiceName = 'kafka' | 'influxdb';
@@ -20,13 +21,27 @@ export function endpoints(config: Config): { kafka: KafkaEndpoint; influx: Influ
   };
 }
 
-/** Starts whatever is not running yet; returns the services this call started. */
-export async function stackUp(config: Config, env = process.env): Promise<ServiceName[]> {
+/**
+ * Starts whatever is not running yet; returns the services this call started. Kafka runs as
+ * `kafkaNodes` nodes, by default as many as its state directory holds (one at first).
+ */
+export async function stackUp(
+  config: Config,
+  env = process.env,
+  kafkaNodes = kafkaNodesOnDisk(env) ?? 1,
+): Promise<ServiceName[]> {
   const ep = endpoints(config);
   const started: ServiceName[] = [];
   try {
-    if ((await startKafka(ep.kafka, env)) === 'started') started.push('kafka');
-    console.log(`✓ Kafka     ${ep.kafka.host}:${ep.kafka.port}   log: ${kafkaPaths(env).log}`);
+    if ((await startKafka(ep.kafka, env, kafkaNodes)) === 'started') started.push('kafka');
+    const layout = kafkaLayout(ep.kafka, kafkaNodes, env);
+    for (const node of layout) {
+      const label = kafkaNodes === 1 ? 'Kafka    ' : `Kafka ${node.id}/${kafkaNodes}`;
+      console.log(`✓ ${label} ${node.host}:${node.port}   log: ${node.log}`);
+    }
+    const brokers = layout.map((n) => `${n.host}:${n.port}`).join(',');
+    if (kafkaNodes > 1 && config.kafka.brokers.join(',') !== brokers)
+      console.log(`  clients should list every node: KAFKA_BROKERS=${brokers}`);
     if ((await startInfluxd(ep.influx, env)) === 'started') started.push('influxdb');
     console.log(`✓ InfluxDB  http://${ep.influx.host}:${ep.influx.port}   log: ${influxPaths(env).log}`);
     return started;
@@ -43,12 +58,14 @@ export async function stackDown(
 ): Promise<Record<string, string>> {
   const result: Record<string, string> = {};
   if (services.includes('influxdb')) result.influxdb = await stopProcess(influxPaths(env).pid);
-  if (services.includes('kafka')) result.kafka = await stopProcess(kafkaPaths(env).pid, 30_000);
+  if (services.includes('kafka')) Object.assign(result, await stopKafka(env));
   return result;
 }
 
 export interface ServiceStatus {
   service: ServiceName;
+  /** The service, or the Kafka node (kafka-1, kafka-2, ...) when Kafka runs as a cluster. */
+  name: string;
   address: string;
   pid: number | undefined;
   reachable: boolean;
@@ -57,18 +74,23 @@ export interface ServiceStatus {
 
 export async function stackStatus(config: Config, env = process.env): Promise<ServiceStatus[]> {
   const ep = endpoints(config);
-  const kafkaPid = readPid(kafkaPaths(env).pid);
   const influxPid = readPid(influxPaths(env).pid);
+  const kafka = kafkaLayout(ep.kafka, kafkaNodesOnDisk(env) ?? 1, env).map(async (node) => {
+    const record = readPid(node.pid);
+    return {
+      service: 'kafka' as const,
+      name: node.name,
+      address: `${node.host}:${node.port}`,
+      pid: isOurs(record) ? record.pid : undefined,
+      reachable: await kafkaMetadataOk(node),
+      log: node.log,
+    };
+  });
   return [
-    {
-      service: 'kafka',
-      address: `${ep.kafka.host}:${ep.kafka.port}`,
-      pid: isOurs(kafkaPid) ? kafkaPid.pid : undefined,
-      reachable: await kafkaMetadataOk(ep.kafka),
-      log: kafkaPaths(env).log,
-    },
+    ...(await Promise.all(kafka)),
     {
       service: 'influxdb',
+      name: 'influxdb',
       address: `http://${ep.influx.host}:${ep.influx.port}`,
       pid: isOurs(influxPid) ? influxPid.pid : undefined,
       reachable: await influxPingOk(ep.influx).catch(() => false),

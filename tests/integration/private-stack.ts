@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { influxPaths, startInfluxd } from '../../src/stack/influxdb.ts';
-import { kafkaPaths, startKafka } from '../../src/stack/kafka.ts';
+import { startKafka } from '../../src/stack/kafka.ts';
+import { kafkaLayout } from '../../src/stack/kafka-nodes.ts';
 import { readPid, stopProcess } from '../../src/stack/processes.ts';
 
 export interface PrivateService {
@@ -26,7 +27,10 @@ export interface PrivateService {
 function privateService(kind: 'kafka' | 'influxdb', port: number): PrivateService {
   const dir = mkdtempSync(join(tmpdir(), `machi-private-${kind}-`));
   const env = { ...process.env, MACHI_STACK_DIR: dir };
-  const pidFile = kind === 'kafka' ? kafkaPaths(env).pid : influxPaths(env).pid;
+  const pidFile =
+    kind === 'kafka'
+      ? (kafkaLayout({ host: '127.0.0.1', port }, 1, env)[0]?.pid ?? '')
+      : influxPaths(env).pid;
   const signal = (sig: NodeJS.Signals) => {
     const record = readPid(pidFile);
     if (record) process.kill(record.pid, sig);
