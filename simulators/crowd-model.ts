@@ -1,7 +1,7 @@
 // People counts per camera interval: a daily shape for working days and for weekends and Japanese
 // public holidays, shinkansen arrival bursts at the station, event uplift and rain keeping visitors
 // away.
-import { isJapaneseHoliday } from '../src/forecast/holidays-jp.ts';
+import { isJapaneseHoliday } from '../src/forecast/model/holidays-jp.ts';
 import type { PeopleCounter, Registry } from '../src/registry/schema.ts';
 import type { CrowdCount } from '../src/schemas/readings.ts';
 import { Rng, seedOf } from './prng.ts';

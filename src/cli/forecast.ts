@@ -1,6 +1,6 @@
 import { singletons } from '../app/pipeline.ts';
 import { createRuntime, startComponents, untilSignal } from '../app/run.ts';
-import { formatReport, reportJson, runBacktest } from '../forecast/backtest-report.ts';
+import { formatReport, reportJson, runBacktest } from '../forecast/backtest/report.ts';
 import { runForecastOnce } from '../forecast/component.ts';
 import { type Command, type OptionSpecs, parseOptions, usageError } from './command.ts';
 

@@ -8,10 +8,10 @@ import type { Registry, Site } from '../registry/schema.ts';
 import type { CongestionMessage } from '../schemas/signage.ts';
 import type { InfluxWriter } from '../store/influx-writer.ts';
 import { MEASUREMENTS, point } from '../store/measurements.ts';
-import { type CityContext, cityContexts } from './context.ts';
-import { isJapaneseHoliday } from './holidays-jp.ts';
 import { congestionLevel } from './levels.ts';
-import { CongestionModel, DEFAULT_MODEL, type Instant } from './model.ts';
+import { type CityContext, cityContexts } from './model/context.ts';
+import { isJapaneseHoliday } from './model/holidays-jp.ts';
+import { CongestionModel, DEFAULT_MODEL, type Instant } from './model/model.ts';
 
 export const STEP_MS = 15 * 60_000;
 const JST_MS = 9 * 3_600_000;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
-import { BacktestJson } from '../../src/forecast/backtest-report.ts';
+import { BacktestJson } from '../../src/forecast/backtest/report.ts';
 
 const DATA = '../shared/data/melbourne-pedestrian/melbourne_hourly_pedestrian_counts.csv';
 const dir = mkdtempSync(join(tmpdir(), 'machi-bt-json-'));

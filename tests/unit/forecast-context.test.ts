@@ -2,9 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backtestLocation } from '../../src/forecast/backtest.ts';
-import { runBacktest } from '../../src/forecast/backtest-report.ts';
-import { cityContexts, contextAt, medianWithout, type SiteSeries } from '../../src/forecast/context.ts';
+import { backtestLocation } from '../../src/forecast/backtest/backtest.ts';
+import { runBacktest } from '../../src/forecast/backtest/report.ts';
+import { cityContexts, contextAt, medianWithout, type SiteSeries } from '../../src/forecast/model/context.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-01-05T00:00:00+09:00'); // a Monday

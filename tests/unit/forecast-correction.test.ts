@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Correction } from '../../src/forecast/correction.ts';
+import { Correction } from '../../src/forecast/model/correction.ts';
 
 describe('correction at one memory length', () => {
   // One feature besides the bias; the target is 2·x, later 5·x.

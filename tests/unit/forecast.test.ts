@@ -2,19 +2,19 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backtestLocation, type Prediction } from '../../src/forecast/backtest.ts';
-import { runBacktest } from '../../src/forecast/backtest-report.ts';
-import { congestionLevel } from '../../src/forecast/levels.ts';
-import { CongestionModel, DEFAULT_MODEL, quantile } from '../../src/forecast/model.ts';
-import { SeasonalProfile, trimmedMean } from '../../src/forecast/profile.ts';
-import { RidgeRegression, solveSpd } from '../../src/forecast/ridge.ts';
+import { backtestLocation, type Prediction } from '../../src/forecast/backtest/backtest.ts';
+import { runBacktest } from '../../src/forecast/backtest/report.ts';
 import {
   fileLines,
   formatInstant,
   type Point,
   parseInstant,
   readCountsCsv,
-} from '../../src/forecast/series.ts';
+} from '../../src/forecast/backtest/series.ts';
+import { congestionLevel } from '../../src/forecast/levels.ts';
+import { CongestionModel, DEFAULT_MODEL, quantile } from '../../src/forecast/model/model.ts';
+import { SeasonalProfile, trimmedMean } from '../../src/forecast/model/profile.ts';
+import { RidgeRegression, solveSpd } from '../../src/forecast/model/ridge.ts';
 
 const HOUR = 3_600_000;
 const WEEK = 168 * HOUR;

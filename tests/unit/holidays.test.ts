@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isJapaneseHoliday, japaneseHolidays } from '../../src/forecast/holidays-jp.ts';
+import { isJapaneseHoliday, japaneseHolidays } from '../../src/forecast/model/holidays-jp.ts';
 
 const days = (y: number, m: number) =>
   [...japaneseHolidays(y).keys()].filter((k) => k.startsWith(`${y}-${String(m).padStart(2, '0')}`)).sort();

@@ -2,8 +2,8 @@
 // origin, which moves one step at a time after an 8-week warm-up. The two baselines use the same
 // targets: the seasonal naive (same slot a week earlier) and the weekly profile (mean of the same
 // weekday and hour over the previous 8 weeks with data), which is what Takeo shows today.
-import type { CityContext } from './context.ts';
-import { CongestionModel, DEFAULT_MODEL, type ModelOptions } from './model.ts';
+import type { CityContext } from '../model/context.ts';
+import { CongestionModel, DEFAULT_MODEL, type ModelOptions } from '../model/model.ts';
 import { formatInstant, inferStep, type Point } from './series.ts';
 
 const WEEK = 7 * 86_400_000;

@@ -1,9 +1,10 @@
 // One location's backtest as a self-contained job: plain arrays in (so it can cross to a worker
 // thread cheaply), its scores and its --predictions rows out. The same code runs inline and on
 // worker threads, so both give byte-identical results.
+
+import type { CityContext } from '../model/context.ts';
+import { isJapaneseHoliday } from '../model/holidays-jp.ts';
 import { backtestLocation, type HorizonResult, type Prediction } from './backtest.ts';
-import type { CityContext } from './context.ts';
-import { isJapaneseHoliday } from './holidays-jp.ts';
 import type { Point } from './series.ts';
 
 export interface LocationJob {

@@ -1,12 +1,12 @@
 // Runs backtest jobs on worker threads (locations are independent), or inline for one thread.
 // Results arrive in completion order; the caller puts them back in location order.
 import { Worker } from 'node:worker_threads';
-import { type JobResult, type JobSettings, type LocationJob, runJob } from './backtest-job.ts';
+import { type JobResult, type JobSettings, type LocationJob, runJob } from './job.ts';
 
 // Workers do not inherit the tsx loader that bin/machi.js registers, so each registers it itself
 // before loading the TypeScript entry.
 const tsxApi = import.meta.resolve('tsx/esm/api');
-const entry = new URL('./backtest-worker.ts', import.meta.url).href;
+const entry = new URL('./worker.ts', import.meta.url).href;
 const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
 
 export async function runJobs(

@@ -2,11 +2,11 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { type CityContext, cityContexts } from '../model/context.ts';
+import { DEFAULT_MODEL } from '../model/model.ts';
 import type { HorizonResult, Scores } from './backtest.ts';
-import { holidayRule, type JobResult, PREDICTIONS_HEADER, toJob } from './backtest-job.ts';
-import { runJobs } from './backtest-pool.ts';
-import { type CityContext, cityContexts } from './context.ts';
-import { DEFAULT_MODEL } from './model.ts';
+import { holidayRule, type JobResult, PREDICTIONS_HEADER, toJob } from './job.ts';
+import { runJobs } from './pool.ts';
 import { inferStep, type Point, type RejectedRows, readCountsCsv, readHolidayFile } from './series.ts';
 
 export interface BacktestRequest {

@@ -1,7 +1,7 @@
 // Count series from CSV (timestamp with offset, location, count), on a regular grid with gaps.
 import { readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import type { Instant } from './model.ts';
+import type { Instant } from '../model/model.ts';
 
 export interface Point {
   at: Instant;
