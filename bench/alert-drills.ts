@@ -25,7 +25,7 @@ import { kafkaTopics } from '../src/bus/topics.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { loadRegistry } from '../src/registry/load.ts';
 import type { ActiveAlerts, AlertEvent } from '../src/schemas/alerts.ts';
-import { startPrivateInflux, startPrivateKafka } from '../tests/integration/private-stack.ts';
+import { startPrivateInflux, startPrivateKafka } from '../tests/support/private-stack.ts';
 import {
   annotationKey,
   annotationKeys,

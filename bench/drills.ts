@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import mqtt, { type MqttClient } from 'mqtt';
-import { makeLoadRegistry } from '../simulators/load-registry.ts';
 import { demoSecret } from '../src/registry/secrets.ts';
 import { topics } from '../src/schemas/topics.ts';
+import { makeLoadRegistry } from '../src/simulators/load-registry.ts';
 import {
   type PrivateService,
   startPrivateInflux,
   startPrivateKafka,
-} from '../tests/integration/private-stack.ts';
+} from '../tests/support/private-stack.ts';
 import { sleep, startMachi, stopChild, waitForPort } from './lib/processes.ts';
 
 const SMALL = process.env.MACHI_DRILL_SCALE === 'small';

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runLoad } from '../simulators/load.ts';
+import { runLoad } from '../src/simulators/load.ts';
 import { startBareAedes } from './cases/ingest.ts';
 import {
   dropDatabase,

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.ts';
 import { stackDown, stackUp } from '../src/stack/stack.ts';
-import { deleteTopicsCreatedSince } from '../tests/integration/topic-cleanup.ts';
+import { deleteTopicsCreatedSince } from '../tests/support/topic-cleanup.ts';
 import { alertLatencyCase } from './cases/alert-latency.ts';
 import { bruteForceCase } from './cases/brute-force.ts';
 import { connectionsCase } from './cases/connections.ts';

@@ -8,7 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeLoadRegistry } from '../../simulators/load-registry.ts';
+import { makeLoadRegistry } from '../../src/simulators/load-registry.ts';
 import type { BenchCase, BenchContext } from '../lib/case.ts';
 import { type FleetResult, runFleet } from '../lib/connections-fleet.ts';
 import { rssBytes, sleep, stopChild, waitForPort } from '../lib/processes.ts';

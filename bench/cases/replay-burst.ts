@@ -2,11 +2,11 @@
 // so every sensor wakes) played at 1,000× through machi's broker and a worker into a private
 // InfluxDB: how long until everything is queryable, against the 86.4 s the burst itself lasts.
 
-import { runScenario } from '../../simulators/run.ts';
-import { loadScenario } from '../../simulators/scenario.ts';
 import type { Config } from '../../src/config/config.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
-import { startPrivateInflux } from '../../tests/integration/private-stack.ts';
+import { runScenario } from '../../src/simulators/run.ts';
+import { loadScenario } from '../../src/simulators/scenario.ts';
+import { startPrivateInflux } from '../../tests/support/private-stack.ts';
 import type { BenchCase, BenchContext } from '../lib/case.ts';
 import { influxQl, seriesOf } from '../lib/influxql.ts';
 import { startMachiPipeline } from '../lib/pipelines.ts';

@@ -9,7 +9,6 @@ import { createInterface } from 'node:readline';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import type { Kafka } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
-import { DeviceFleet } from '../../simulators/devices.ts';
 import { deliveryIdOf } from '../../src/alerts/outbox.ts';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, signature, TIMESTAMP_HEADER } from '../../src/alerts/webhooks.ts';
 import type { Registry } from '../../src/registry/schema.ts';
@@ -18,7 +17,8 @@ import { DeviceStatus } from '../../src/schemas/health.ts';
 import type { FloodReading } from '../../src/schemas/readings.ts';
 import { PublicNotice } from '../../src/schemas/signage.ts';
 import { topics } from '../../src/schemas/topics.ts';
-import { uniqueName } from '../../tests/integration/helpers.ts';
+import { DeviceFleet } from '../../src/simulators/devices.ts';
+import { uniqueName } from '../../tests/support/helpers.ts';
 import { sleep } from './processes.ts';
 
 /**

@@ -4,10 +4,10 @@
 // device publish one QoS 1 reading per period at an offset spread evenly over the whole fleet.
 import { createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
-import { loadDeviceId } from '../../simulators/load-registry.ts';
 import { demoSecret } from '../../src/registry/secrets.ts';
 import type { FloodReading } from '../../src/schemas/readings.ts';
 import { topics } from '../../src/schemas/topics.ts';
+import { loadDeviceId } from '../../src/simulators/load-registry.ts';
 import {
   type ConnectedReport,
   ParentMessage,

@@ -5,9 +5,10 @@
 // "acknowledgement for no open, unacknowledged alert" with its id (src/alerts/component.ts).
 // Retained ones are published with the retain flag, which the broker clears on ack topics.
 // Pure: areas and the clock come in, topics, bytes and expectations go out.
-import type { Rng } from '../../simulators/prng.ts';
+
 import type { ReasonCode } from '../../src/schemas/reasons.ts';
 import { TOPIC_ROOT, topics } from '../../src/schemas/topics.ts';
+import type { Rng } from '../../src/simulators/prng.ts';
 import { int, pick, randomBytes, slug, withBadUtf8 } from './fuzz-random.ts';
 
 /** src/alerts/acks.ts MAX_ACK_BYTES: larger is refused as PAYLOAD_TOO_LARGE. */

@@ -4,7 +4,7 @@
 // src/alerts/component.ts). A refusal is a 4xx with a JSON body naming a MACHI_ERR_ code (the
 // WebSocket library answers a bad handshake on /mqtt with a text reason); never a 5xx, never silence.
 // Pure: the site's files, signs and password come in, bytes and expectations go out.
-import type { Rng } from '../../simulators/prng.ts';
+import type { Rng } from '../../src/simulators/prng.ts';
 import { type RawRequest, requestHead } from './fuzz-http-wire.ts';
 import { int, pick, randomBytes, slug } from './fuzz-random.ts';
 

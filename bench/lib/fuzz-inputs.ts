@@ -8,7 +8,7 @@
 //   subscriptions.ts  filters outside the ACL           last-will.ts      wills outside the ACL or bad
 //   mqtt-packets.ts   malformed MQTT packets
 // and input.ts says what an input is; device.ts what a real device sends, which the families break.
-import { Rng } from '../../simulators/prng.ts';
+import { Rng } from '../../src/simulators/prng.ts';
 import type { FuzzContext, FuzzInput, Maker } from './fuzz/inputs/input.ts';
 import { willCase } from './fuzz/inputs/last-will.ts';
 import { connectCase, takeoverCase } from './fuzz/inputs/logins.ts';

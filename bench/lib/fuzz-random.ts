@@ -1,6 +1,6 @@
 // Seeded choices shared by the fuzz families (the broker's, bench/lib/fuzz/inputs/; the services',
 // bench/lib/fuzz-acks.ts, fuzz-records.ts, fuzz-http.ts): the same seed gives the same inputs.
-import type { Rng } from '../../simulators/prng.ts';
+import type { Rng } from '../../src/simulators/prng.ts';
 
 export const pick = <T>(rng: Rng, items: readonly T[]): T =>
   items[Math.floor(rng.next() * items.length)] as T;

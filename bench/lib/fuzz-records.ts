@@ -7,7 +7,7 @@
 //   - the alert outputs (events topic): dead-letter it as RECORD_INVALID, stage `alerts`;
 //   - the alert service at start-up (flood, health, acks, events replayed): skip it again.
 // Pure: devices and the clock come in, records and expectations go out.
-import type { Rng } from '../../simulators/prng.ts';
+import type { Rng } from '../../src/simulators/prng.ts';
 import { int, pick, randomBytes, slug, withBadUtf8 } from './fuzz-random.ts';
 
 /** Topic suffixes (src/bus/topics.ts) of everything a service consumes. */

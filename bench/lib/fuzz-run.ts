@@ -10,7 +10,6 @@
 import { connect, type Socket } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
-import { Rng } from '../../simulators/prng.ts';
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
@@ -19,6 +18,7 @@ import { demoSecret } from '../../src/registry/secrets.ts';
 import { DEAD_LETTER_KEPT_BYTES, DeadLetter } from '../../src/schemas/dead-letter.ts';
 import { ReadingRecord } from '../../src/schemas/readings.ts';
 import { type DeviceMessage, topics as mqttTopicNames } from '../../src/schemas/topics.ts';
+import { Rng } from '../../src/simulators/prng.ts';
 import { deviceTopic, encode, type FuzzInput, fuzzInputs, validReading } from './fuzz-inputs.ts';
 import {
   httpSite,

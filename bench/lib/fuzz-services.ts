@@ -3,7 +3,7 @@
 // consumes (bench/lib/fuzz-records.ts) and on every HTTP route (bench/lib/fuzz-http.ts). Each input
 // carries what the services must do with it; bench/lib/fuzz-service-run.ts sends and checks them.
 // Pure and reproducible: a failing seed replays with --seed.
-import { Rng } from '../../simulators/prng.ts';
+import { Rng } from '../../src/simulators/prng.ts';
 import { ACK_FAMILIES, type AckInput, ackInput } from './fuzz-acks.ts';
 import { HTTP_FAMILIES, type HttpInput, type HttpSite, httpInput } from './fuzz-http.ts';
 import { weighted } from './fuzz-random.ts';

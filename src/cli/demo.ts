@@ -1,11 +1,11 @@
-import { runScenario } from '../../simulators/run.ts';
-import { loadScenario, type Scenario } from '../../simulators/scenario.ts';
 import { pipelineComponents } from '../app/pipeline.ts';
 import { createRuntime, startComponents } from '../app/run.ts';
 import { type Config, loadConfig } from '../config/config.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { brokerUrl } from '../runtime/component.ts';
 import { ROLE_USERS } from '../schemas/topics.ts';
+import { runScenario } from '../simulators/run.ts';
+import { loadScenario, type Scenario } from '../simulators/scenario.ts';
 import { type ServiceName, stackDown, stackStatus, stackUp } from '../stack/stack.ts';
 import { type Command, type OptionSpecs, parseOptions } from './command.ts';
 

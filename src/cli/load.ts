@@ -1,9 +1,9 @@
-import { runLoad } from '../../simulators/load.ts';
-import { makeLoadRegistry } from '../../simulators/load-registry.ts';
 import { loadConfig } from '../config/config.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { demoSecret } from '../registry/secrets.ts';
 import { brokerTls, brokerUrl } from '../runtime/component.ts';
+import { runLoad } from '../simulators/load.ts';
+import { makeLoadRegistry } from '../simulators/load-registry.ts';
 import { type Command, type OptionSpecs, parseOptions } from './command.ts';
 
 const options = {

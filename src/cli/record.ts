@@ -1,7 +1,7 @@
-import { record } from '../../simulators/record.ts';
 import { untilSignal } from '../app/run.ts';
 import { loadConfig } from '../config/config.ts';
 import { filters } from '../schemas/topics.ts';
+import { record } from '../simulators/record.ts';
 import { type Command, type OptionSpecs, parseOptions } from './command.ts';
 
 const options = {

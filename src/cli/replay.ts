@@ -1,8 +1,8 @@
 import cliProgress from 'cli-progress';
-import { replay } from '../../simulators/replay.ts';
 import { loadConfig } from '../config/config.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { brokerTls, brokerUrl } from '../runtime/component.ts';
+import { replay } from '../simulators/replay.ts';
 import { type Command, type OptionSpecs, parseOptions, usageError } from './command.ts';
 
 const options = {

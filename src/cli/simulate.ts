@@ -1,10 +1,10 @@
 import cliProgress from 'cli-progress';
 import { z } from 'zod';
-import { runScenario } from '../../simulators/run.ts';
-import { loadScenario } from '../../simulators/scenario.ts';
 import { loadConfig } from '../config/config.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { brokerTls, brokerUrl } from '../runtime/component.ts';
+import { runScenario } from '../simulators/run.ts';
+import { loadScenario } from '../simulators/scenario.ts';
 import { type Command, type OptionSpecs, parseOptions, usageError } from './command.ts';
 
 const IsoTime = z.iso.datetime({ offset: true });

@@ -7,7 +7,7 @@ import { alertsComponent } from '../../src/alerts/component.ts';
 import { AlertAck } from '../../src/schemas/alerts.ts';
 import { webComponent } from '../../src/web/component.ts';
 import { type BrokerHarness, startBroker } from '../integration/broker-harness.ts';
-import { collectTopic, eventually, testKafka } from '../integration/helpers.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
 import { launchChromium } from './chromium.ts';
 
 let h: BrokerHarness;

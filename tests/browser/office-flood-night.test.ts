@@ -22,8 +22,8 @@ import { webComponent } from '../../src/web/component.ts';
 import { CSV_COLUMNS } from '../../src/web/office/history-csv.ts';
 import { workerComponent } from '../../src/workers/component.ts';
 import { type BrokerHarness, startBroker } from '../integration/broker-harness.ts';
-import { collectTopic, eventually, testInflux, testKafka, uniqueName } from '../integration/helpers.ts';
 import { officeGet, parseCsv } from '../integration/office-client.ts';
+import { collectTopic, eventually, testInflux, testKafka, uniqueName } from '../support/helpers.ts';
 import { launchChromium, screenshot } from './chromium.ts';
 
 const TOWN = 'takeo-town';

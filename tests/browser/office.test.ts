@@ -7,7 +7,7 @@ import { DeviceStatus } from '../../src/schemas/health.ts';
 import { topics } from '../../src/schemas/topics.ts';
 import { webComponent } from '../../src/web/component.ts';
 import { type BrokerHarness, startBroker } from '../integration/broker-harness.ts';
-import { eventually } from '../integration/helpers.ts';
+import { eventually } from '../support/helpers.ts';
 import { launchChromium } from './chromium.ts';
 
 const AREA = 'takeo-town';

@@ -7,7 +7,7 @@ import type { CongestionMessage } from '../../src/schemas/signage.ts';
 import { topics } from '../../src/schemas/topics.ts';
 import { webComponent } from '../../src/web/component.ts';
 import { type BrokerHarness, startBroker } from '../integration/broker-harness.ts';
-import { freePort } from '../integration/helpers.ts';
+import { freePort } from '../support/helpers.ts';
 import { launchChromium } from './chromium.ts';
 import { LANGS, problemsInEveryLanguage, VIEWPORTS } from './sign-layout.ts';
 

@@ -10,7 +10,7 @@ import { SignHeartbeat } from '../../src/schemas/signage.ts';
 import { topics } from '../../src/schemas/topics.ts';
 import { webComponent } from '../../src/web/component.ts';
 import { type BrokerHarness, startBroker } from '../integration/broker-harness.ts';
-import { eventually } from '../integration/helpers.ts';
+import { eventually } from '../support/helpers.ts';
 import { launchChromium, screenshot } from './chromium.ts';
 
 const SITE = 'takeo-onsen-station';

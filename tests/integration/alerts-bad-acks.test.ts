@@ -9,8 +9,8 @@ import { alertsComponent } from '../../src/alerts/component.ts';
 import { AlertEvent } from '../../src/schemas/alerts.ts';
 import { DeadLetter } from '../../src/schemas/dead-letter.ts';
 import { topics } from '../../src/schemas/topics.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { collectTopic, eventually, testKafka } from './helpers.ts';
 
 let h: BrokerHarness | undefined;
 afterAll(async () => {

@@ -4,8 +4,8 @@
 import { afterAll, expect, it } from 'vitest';
 import { alertsComponent } from '../../src/alerts/component.ts';
 import { AlertAck, AlertEvent } from '../../src/schemas/alerts.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { collectTopic, eventually, testKafka } from './helpers.ts';
 
 let h: BrokerHarness | undefined;
 afterAll(async () => {

@@ -3,8 +3,8 @@
 import { afterAll, expect, it } from 'vitest';
 import { alertsComponent } from '../../src/alerts/component.ts';
 import { AlertEvent } from '../../src/schemas/alerts.ts';
+import { collectTopic, eventually, testKafka, uniqueName } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { collectTopic, eventually, testKafka, uniqueName } from './helpers.ts';
 
 const harnesses: BrokerHarness[] = [];
 afterAll(async () => {

@@ -10,8 +10,8 @@ import { ActiveAlerts, AlertEvent } from '../../src/schemas/alerts.ts';
 import type { FloodReading } from '../../src/schemas/readings.ts';
 import { PublicNotice } from '../../src/schemas/signage.ts';
 import { topics } from '../../src/schemas/topics.ts';
+import { collectTopic, eventually, testInflux, testKafka } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { collectTopic, eventually, testInflux, testKafka } from './helpers.ts';
 
 const receivers: Server[] = [];
 async function receiver(status: number) {

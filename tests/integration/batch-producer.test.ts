@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BatchProducer, KafkaRefusedError } from '../../src/bus/batch-producer.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { testKafka, uniqueName } from './helpers.ts';
+import { testKafka, uniqueName } from '../support/helpers.ts';
 
 const kafka = testKafka();
 const admin = kafka.admin();

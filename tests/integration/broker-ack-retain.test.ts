@@ -5,8 +5,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { topics } from '../../src/schemas/topics.ts';
+import { eventually } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { eventually } from './helpers.ts';
 
 const run = promisify(execFile);
 let h: BrokerHarness;

@@ -7,8 +7,8 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoSecret } from '../../src/registry/secrets.ts';
 import { topics } from '../../src/schemas/topics.ts';
+import { uniqueName } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { uniqueName } from './helpers.ts';
 
 const QUEUE_CAP = 20;
 let h: BrokerHarness;

@@ -10,7 +10,7 @@ import { demoSecret } from '../../src/registry/secrets.ts';
 import type { ComponentFactory } from '../../src/runtime/component.ts';
 import type { CanonicalReading } from '../../src/schemas/readings.ts';
 import { topics as mqttTopics } from '../../src/schemas/topics.ts';
-import { uniqueName } from './helpers.ts';
+import { uniqueName } from '../support/helpers.ts';
 
 export interface BrokerHarness {
   config: Config;

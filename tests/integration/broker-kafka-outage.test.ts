@@ -7,9 +7,9 @@ import { adapterFor } from '../../src/adapters/index.ts';
 import type { Device } from '../../src/registry/schema.ts';
 import { ReadingRecord } from '../../src/schemas/readings.ts';
 import { topics } from '../../src/schemas/topics.ts';
+import { collectTopic, eventually } from '../support/helpers.ts';
+import { type PrivateService, startPrivateKafka } from '../support/private-stack.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { collectTopic, eventually } from './helpers.ts';
-import { type PrivateService, startPrivateKafka } from './private-stack.ts';
 
 const KAFKA_PORT = 19092;
 let kafka: PrivateService;

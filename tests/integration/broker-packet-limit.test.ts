@@ -8,8 +8,8 @@ import { demoSecret } from '../../src/registry/secrets.ts';
 import { DeadLetter } from '../../src/schemas/dead-letter.ts';
 import { ReadingRecord } from '../../src/schemas/readings.ts';
 import { topics } from '../../src/schemas/topics.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { collectTopic, eventually, testKafka } from './helpers.ts';
 
 const kafka = testKafka();
 let h: BrokerHarness;

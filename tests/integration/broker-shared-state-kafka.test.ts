@@ -6,8 +6,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { topics } from '../../src/schemas/topics.ts';
-import { eventually, uniqueName } from './helpers.ts';
-import { type PrivateService, startPrivateKafka } from './private-stack.ts';
+import { eventually, uniqueName } from '../support/helpers.ts';
+import { type PrivateService, startPrivateKafka } from '../support/private-stack.ts';
 import {
   asSign,
   liveSubscriber,

@@ -10,7 +10,7 @@ import { deleteTopics } from '../../src/bus/admin.ts';
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import { sharedMessage } from '../../src/schemas/shared-state.ts';
 import { topics } from '../../src/schemas/topics.ts';
-import { eventually, testKafka, uniqueName } from './helpers.ts';
+import { eventually, testKafka, uniqueName } from '../support/helpers.ts';
 import {
   asSign,
   liveSubscriber,

@@ -6,8 +6,8 @@ import { afterEach, expect, it } from 'vitest';
 import { adapterFor } from '../../src/adapters/index.ts';
 import { ReadingRecord } from '../../src/schemas/readings.ts';
 import { topics } from '../../src/schemas/topics.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { collectTopic, eventually, testKafka } from './helpers.ts';
 
 /** The broker's own stop bound (10 s) plus room for a loaded test machine. */
 const STOP_BOUND_MS = 12_000;

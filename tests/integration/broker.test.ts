@@ -10,8 +10,8 @@ import { demoSecret } from '../../src/registry/secrets.ts';
 import { DEAD_LETTER_KEPT_BYTES, DeadLetter } from '../../src/schemas/dead-letter.ts';
 import { type CanonicalReading, ReadingRecord } from '../../src/schemas/readings.ts';
 import { topics } from '../../src/schemas/topics.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { collectTopic, eventually, testKafka } from './helpers.ts';
 
 const run = promisify(execFile);
 const kafka = testKafka();

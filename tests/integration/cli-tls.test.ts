@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ReadingRecord } from '../../src/schemas/readings.ts';
 import { topics } from '../../src/schemas/topics.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { collectTopic, eventually, testKafka } from './helpers.ts';
 import { issue, selfSigned } from './test-certs.ts';
 
 const run = promisify(execFile);

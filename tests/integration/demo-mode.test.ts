@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, expect, it } from 'vitest';
-import { eventually, freePort, uniqueName } from './helpers.ts';
+import { eventually, freePort, uniqueName } from '../support/helpers.ts';
 
 const children: ReturnType<typeof spawn>[] = [];
 afterAll(() => {

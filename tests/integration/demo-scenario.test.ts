@@ -3,8 +3,6 @@
 // heavy rain starts now as a drill exercise, its readings land in InfluxDB tagged with the exercise,
 // and its flooding raises a drill alert that reaches the signs as a drill.
 import { afterAll, expect, it } from 'vitest';
-import { type RunResult, runScenario } from '../../simulators/run.ts';
-import { loadScenario } from '../../simulators/scenario.ts';
 import { alertsComponent } from '../../src/alerts/component.ts';
 import { DEMO_SCENARIOS, demoStart } from '../../src/cli/demo.ts';
 import { type ForecastComponent, forecastComponent } from '../../src/forecast/component.ts';
@@ -13,9 +11,11 @@ import { AlertEvent } from '../../src/schemas/alerts.ts';
 import { ReadingRecord, readingTime } from '../../src/schemas/readings.ts';
 import { CongestionMessage, PublicNotice } from '../../src/schemas/signage.ts';
 import { topics } from '../../src/schemas/topics.ts';
+import { type RunResult, runScenario } from '../../src/simulators/run.ts';
+import { loadScenario } from '../../src/simulators/scenario.ts';
 import { workerComponent } from '../../src/workers/component.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { collectTopic, eventually, testKafka } from './helpers.ts';
 
 let h: BrokerHarness | undefined;
 afterAll(async () => h?.stop(), 60_000);

@@ -16,9 +16,9 @@ import { loadRegistry } from '../../src/registry/load.ts';
 import { CongestionMessage } from '../../src/schemas/signage.ts';
 import { topics } from '../../src/schemas/topics.ts';
 import { InfluxWriter } from '../../src/store/influx-writer.ts';
+import { eventually } from '../support/helpers.ts';
+import { type PrivateService, startPrivateInflux } from '../support/private-stack.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { eventually } from './helpers.ts';
-import { type PrivateService, startPrivateInflux } from './private-stack.ts';
 
 const STEP = 15 * 60_000;
 const DAY = 86_400_000;

@@ -5,9 +5,9 @@ import { afterAll, expect, it } from 'vitest';
 import { type ForecastComponent, forecastComponent } from '../../src/forecast/component.ts';
 import { CongestionMessage } from '../../src/schemas/signage.ts';
 import { topics } from '../../src/schemas/topics.ts';
+import { eventually } from '../support/helpers.ts';
+import { type PrivateService, startPrivateInflux } from '../support/private-stack.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { eventually } from './helpers.ts';
-import { type PrivateService, startPrivateInflux } from './private-stack.ts';
 
 const STEP = 15 * 60_000;
 let influx: PrivateService | undefined;

@@ -4,7 +4,7 @@
 // every route), against `machi all` in its own process on the real Kafka and InfluxDB.
 import { expect, it } from 'vitest';
 import { type FuzzReport, runFuzz } from '../../bench/lib/fuzz-run.ts';
-import { uniqueName } from './helpers.ts';
+import { uniqueName } from '../support/helpers.ts';
 
 const SEED = 20261124;
 const SERVICE_COUNT = 300;

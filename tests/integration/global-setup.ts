@@ -4,7 +4,7 @@
 // side by side on one Kafka would otherwise delete each other's (cleanup goes by creation time).
 import { loadConfig } from '../../src/config/config.ts';
 import { stackDown, stackUp } from '../../src/stack/stack.ts';
-import { deleteTopicsCreatedSince } from './topic-cleanup.ts';
+import { deleteTopicsCreatedSince } from '../support/topic-cleanup.ts';
 
 export default async function setup(): Promise<() => Promise<void>> {
   const config = loadConfig();

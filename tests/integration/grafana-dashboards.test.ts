@@ -9,8 +9,8 @@ import { loadRegistry } from '../../src/registry/load.ts';
 import type { Device } from '../../src/registry/schema.ts';
 import { gazetteer } from '../../src/web/gazetteer.ts';
 import { workerComponent } from '../../src/workers/component.ts';
+import { config, eventually, testInflux, uniqueName } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { config, eventually, testInflux, uniqueName } from './helpers.ts';
 
 interface Ref {
   uid?: string;

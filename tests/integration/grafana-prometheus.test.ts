@@ -8,8 +8,8 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../src/schemas/topics.ts';
 import { workerComponent } from '../../src/workers/component.ts';
+import { eventually, freePort, uniqueName } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { eventually, freePort, uniqueName } from './helpers.ts';
 
 interface Panel {
   id: number;

@@ -14,8 +14,8 @@ import { demoSecret } from '../../src/registry/secrets.ts';
 import { AlertEvent } from '../../src/schemas/alerts.ts';
 import { topics } from '../../src/schemas/topics.ts';
 import { addUser, provisionSign, revokeSign } from '../../src/users/edit.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { collectTopic, eventually, testKafka } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'machi-identities-'));
 const devicesDir = join(dir, 'devices');

@@ -1,6 +1,6 @@
 import { Point } from '@influxdata/influxdb-client';
 import { describe, expect, it } from 'vitest';
-import { config, testInflux, uniqueName } from './helpers.ts';
+import { config, testInflux, uniqueName } from '../support/helpers.ts';
 
 describe('real InfluxDB through @influxdata/influxdb-client (v2 API)', () => {
   it('writes points and reads them back with Flux', async () => {

@@ -16,7 +16,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { alive, sleep } from '../../src/stack/processes.ts';
 import { stackDown } from '../../src/stack/stack.ts';
-import { eventually, uniqueName } from './helpers.ts';
+import { eventually, uniqueName } from '../support/helpers.ts';
 
 // Clients on 29192-29194, controllers on 29195-29197; InfluxDB (which `stack up` starts too) on 29186/29188.
 const brokers = ['127.0.0.1:29192', '127.0.0.1:29193', '127.0.0.1:29194'];

@@ -16,7 +16,7 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { demoSecret } from '../../src/registry/secrets.ts';
 import { topics } from '../../src/schemas/topics.ts';
 import { kafkaPaths } from '../../src/stack/kafka.ts';
-import { collectTopic, eventually, freePort, uniqueName } from './helpers.ts';
+import { collectTopic, eventually, freePort, uniqueName } from '../support/helpers.ts';
 import { type SecureKafka, startSecureKafka } from './kafka-sasl-ssl.ts';
 import { countFlood, recentBase, uniqueSeqBase } from './worker-harness.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually, testKafka, uniqueName } from './helpers.ts';
+import { eventually, testKafka, uniqueName } from '../support/helpers.ts';
 
 describe('real Apache Kafka', () => {
   const kafka = testKafka();

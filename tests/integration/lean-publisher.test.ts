@@ -1,12 +1,12 @@
 // The bench's lean MQTT publisher against the real broker and Kafka: it authenticates like any
 // device, every QoS 1 publish it counts as acknowledged is in Kafka, and a refused CONNECT says why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeanPublisher } from '../../simulators/lean-publisher.ts';
-import { runLoad } from '../../simulators/load.ts';
 import { demoSecret } from '../../src/registry/secrets.ts';
 import { ReadingRecord } from '../../src/schemas/readings.ts';
+import { LeanPublisher } from '../../src/simulators/lean-publisher.ts';
+import { runLoad } from '../../src/simulators/load.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { collectTopic, eventually, testKafka } from './helpers.ts';
 
 const kafka = testKafka();
 let h: BrokerHarness;

@@ -16,8 +16,8 @@ import {
   settleStored,
   startNodeRed,
 } from '../../bench/lib/node-red.ts';
-import { runLoad } from '../../simulators/load.ts';
-import { config, uniqueName } from './helpers.ts';
+import { runLoad } from '../../src/simulators/load.ts';
+import { config, uniqueName } from '../support/helpers.ts';
 
 const HTTP_PORT = 21881;
 const database = uniqueName('nodered_test').replace(/-/g, '_');

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HistoryAnswer, SeriesAnswer } from '../../src/schemas/office.ts';
 import { webComponent } from '../../src/web/component.ts';
+import { eventually } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { eventually } from './helpers.ts';
 import { officeGet, officeHeaders } from './office-client.ts';
 
 let h: BrokerHarness;

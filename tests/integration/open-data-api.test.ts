@@ -11,7 +11,7 @@ import {
   FloodSensorsAnswer,
   SitesAnswer,
 } from '../../src/web/api/schemas.ts';
-import { eventually } from './helpers.ts';
+import { eventually } from '../support/helpers.ts';
 import { type OpenDataWorld, QUARTER, registry, startOpenDataWorld } from './open-data-harness.ts';
 import { openApiChecker } from './openapi-check.ts';
 

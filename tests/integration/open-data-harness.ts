@@ -10,8 +10,8 @@ import { topics } from '../../src/schemas/topics.ts';
 import { MEASUREMENTS } from '../../src/store/measurements.ts';
 import { webComponent } from '../../src/web/component.ts';
 import { congestion } from '../browser/sign-layout.ts';
+import { config, testInflux, testKafka, uniqueName } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { config, testInflux, testKafka, uniqueName } from './helpers.ts';
 
 export const QUARTER = 15 * 60_000;
 export const registry = loadRegistry('devices');

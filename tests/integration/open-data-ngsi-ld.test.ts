@@ -3,7 +3,7 @@
 // (Property / GeoProperty / Relationship, observedAt), the @context Link, q, paging and garbage.
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from './helpers.ts';
+import { eventually } from '../support/helpers.ts';
 import { type OpenDataWorld, startOpenDataWorld } from './open-data-harness.ts';
 import { pythonWitness } from './python-witness.ts';
 import { reduceNormalized, smartDataModels } from './smart-data-models.ts';

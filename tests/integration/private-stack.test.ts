@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaMetadataOk } from '../../src/stack/kafka.ts';
-import { type PrivateService, startPrivateKafka } from './private-stack.ts';
+import { type PrivateService, startPrivateKafka } from '../support/private-stack.ts';
 
 describe('private Kafka for fault tests', () => {
   let kafka: PrivateService | undefined;

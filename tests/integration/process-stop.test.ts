@@ -8,7 +8,7 @@ import { afterAll, expect, it } from 'vitest';
 import { allTopicNames, ensureTopics } from '../../src/bus/admin.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { demoSecret } from '../../src/registry/secrets.ts';
-import { config, eventually, freePort, testKafka, uniqueName } from './helpers.ts';
+import { config, eventually, freePort, testKafka, uniqueName } from '../support/helpers.ts';
 
 const STOP_BOUND_MS = 15_000;
 const children: ChildProcess[] = [];

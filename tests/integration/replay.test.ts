@@ -3,11 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { record } from '../../simulators/record.ts';
-import { readRecording, replay } from '../../simulators/replay.ts';
 import { topics } from '../../src/schemas/topics.ts';
+import { record } from '../../src/simulators/record.ts';
+import { readRecording, replay } from '../../src/simulators/replay.ts';
+import { eventually } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { eventually } from './helpers.ts';
 
 let h: BrokerHarness | undefined;
 afterAll(async () => h?.stop());

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startMachi, stopChild } from '../../bench/lib/processes.ts';
-import { config, eventually } from './helpers.ts';
+import { config, eventually } from '../support/helpers.ts';
 
 const run = promisify(execFile);
 export const roles = config.mqtt.roles;

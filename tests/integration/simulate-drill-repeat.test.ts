@@ -1,12 +1,12 @@
 // Repeatable drills against the real broker, Kafka and alert engine: heavy-rain-2021 run twice in a
 // row is two exercises, and the second raises the same drill alerts as the first.
 import { afterAll, expect, it } from 'vitest';
-import { runScenario } from '../../simulators/run.ts';
-import { loadScenario } from '../../simulators/scenario.ts';
 import { alertsComponent } from '../../src/alerts/component.ts';
 import { AlertEvent } from '../../src/schemas/alerts.ts';
+import { runScenario } from '../../src/simulators/run.ts';
+import { loadScenario } from '../../src/simulators/scenario.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { collectTopic, eventually, testKafka } from './helpers.ts';
 
 let h: BrokerHarness | undefined;
 afterAll(async () => h?.stop(), 60_000);

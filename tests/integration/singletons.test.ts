@@ -16,8 +16,8 @@ import { LEASE_LOST_EXIT } from '../../src/app/singleton.ts';
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { AlertEvent } from '../../src/schemas/alerts.ts';
-import { collectTopic, config, freePort, testKafka, uniqueName } from './helpers.ts';
-import { type PrivateService, startPrivateInflux } from './private-stack.ts';
+import { collectTopic, config, freePort, testKafka, uniqueName } from '../support/helpers.ts';
+import { type PrivateService, startPrivateInflux } from '../support/private-stack.ts';
 
 const TAKEOVER_LIMIT_MS = 10_000;
 const AREA = 'takeo-town';

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startKafka } from '../../src/stack/kafka.ts';
 import { isOurs, readPid } from '../../src/stack/processes.ts';
 import { stackStatus } from '../../src/stack/stack.ts';
-import { config } from './helpers.ts';
+import { config } from '../support/helpers.ts';
 
 describe('machi stack', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'machi-stack-test-'));

@@ -12,8 +12,8 @@ import { brokerUrl, connectService } from '../../src/runtime/component.ts';
 import { ReadingRecord } from '../../src/schemas/readings.ts';
 import { topics } from '../../src/schemas/topics.ts';
 import { webComponent } from '../../src/web/component.ts';
+import { collectTopic, eventually, freePort, testKafka } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { collectTopic, eventually, freePort, testKafka } from './helpers.ts';
 import { issue, selfSigned } from './test-certs.ts';
 
 const run = promisify(execFile);

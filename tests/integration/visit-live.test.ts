@@ -10,8 +10,8 @@ import { VisitEvent } from '../../src/schemas/visit.ts';
 import { VisitLive } from '../../src/web/visit/live.ts';
 import { visitPlugin } from '../../src/web/visit/plugin.ts';
 import { congestion, notice } from '../browser/sign-layout.ts';
+import { eventually } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { eventually } from './helpers.ts';
 
 const registry = loadRegistry('devices');
 let h: BrokerHarness;

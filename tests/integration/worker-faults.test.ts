@@ -4,9 +4,9 @@ import { kafkaTopics } from '../../src/bus/topics.ts';
 import { DeviceStatus } from '../../src/schemas/health.ts';
 import { topics } from '../../src/schemas/topics.ts';
 import { workerComponent } from '../../src/workers/component.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
+import { type PrivateService, startPrivateInflux } from '../support/private-stack.ts';
 import { startBroker } from './broker-harness.ts';
-import { collectTopic, eventually, testKafka } from './helpers.ts';
-import { type PrivateService, startPrivateInflux } from './private-stack.ts';
 import {
   countFlood,
   floodRecords,
@@ -146,7 +146,7 @@ describe('end to end', () => {
       }, 30_000).catch((err: Error) => {
         throw new Error(`${err.message}: ${stored} of ${n} stored`);
       });
-      const { testInflux } = await import('./helpers.ts');
+      const { testInflux } = await import('../support/helpers.ts');
       const rows = await testInflux()
         .getQueryApi(h.config.influx.org)
         .collectRows<Record<string, unknown>>(

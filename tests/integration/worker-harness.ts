@@ -12,7 +12,7 @@ import { kafkaTopics } from '../../src/bus/topics.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import type { ReadingRecord } from '../../src/schemas/readings.ts';
 import { workerComponent } from '../../src/workers/component.ts';
-import { testInflux, testKafka, uniqueName } from './helpers.ts';
+import { testInflux, testKafka, uniqueName } from '../support/helpers.ts';
 
 export function workerEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {

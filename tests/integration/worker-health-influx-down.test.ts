@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import { DeviceStatus } from '../../src/schemas/health.ts';
 import type { ReadingRecord } from '../../src/schemas/readings.ts';
-import { collectTopic, eventually, testKafka } from './helpers.ts';
-import { type PrivateService, startPrivateInflux } from './private-stack.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
+import { type PrivateService, startPrivateInflux } from '../support/private-stack.ts';
 import {
   countFlood,
   produce,

@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Running } from '../../src/app/run.ts';
 import { DeviceStatus } from '../../src/schemas/health.ts';
 import { topics } from '../../src/schemas/topics.ts';
+import { eventually, freePort } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
-import { eventually, freePort } from './helpers.ts';
 import { registryWithHeartbeat, startWorker, workerEnv } from './worker-harness.ts';
 
 const RADIO = 'fs-takeo-002';

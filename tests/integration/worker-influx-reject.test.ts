@@ -4,8 +4,8 @@ import { InfluxDB } from '@influxdata/influxdb-client';
 import { afterAll, expect, it } from 'vitest';
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import { DeadLetter } from '../../src/schemas/dead-letter.ts';
-import { collectTopic, eventually, testKafka } from './helpers.ts';
-import { type PrivateService, startPrivateInflux } from './private-stack.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
+import { type PrivateService, startPrivateInflux } from '../support/private-stack.ts';
 import {
   countFlood,
   floodRecords,

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Running } from '../../src/app/run.ts';
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import { DeadLetter } from '../../src/schemas/dead-letter.ts';
-import { collectTopic, eventually, testKafka } from './helpers.ts';
+import { collectTopic, eventually, testKafka } from '../support/helpers.ts';
 import {
   countFlood,
   floodRecords,

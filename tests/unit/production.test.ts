@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { makeLoadRegistry } from '../../simulators/load-registry.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import {
   assertProductionReady,
@@ -17,6 +16,7 @@ import {
 } from '../../src/config/production.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { demoSecret, generateSecret, hashSecret } from '../../src/registry/secrets.ts';
+import { makeLoadRegistry } from '../../src/simulators/load-registry.ts';
 
 /** Every secret its own, 16+ characters: the configuration production accepts. */
 const STRONG = {

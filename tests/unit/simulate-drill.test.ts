@@ -1,13 +1,13 @@
 // Repeatable drills: a run starts now (or at --start), and every drill run is a new exercise whose
 // devices connect with that exercise's drill client ids.
 import { describe, expect, it } from 'vitest';
-import { newExerciseId, simClientId } from '../../simulators/devices.ts';
-import { generate } from '../../simulators/generate.ts';
-import { type RunOptions, runScenario } from '../../simulators/run.ts';
-import { loadScenario } from '../../simulators/scenario.ts';
 import { parseStart } from '../../src/cli/simulate.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { drillOf, readingTime } from '../../src/schemas/readings.ts';
+import { newExerciseId, simClientId } from '../../src/simulators/devices.ts';
+import { generate } from '../../src/simulators/generate.ts';
+import { type RunOptions, runScenario } from '../../src/simulators/run.ts';
+import { loadScenario } from '../../src/simulators/scenario.ts';
 
 const registry = loadRegistry('devices');
 

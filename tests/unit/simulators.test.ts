@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generate } from '../../simulators/generate.ts';
-import { loadScenario, rainAt, SCENARIO_DIR } from '../../simulators/scenario.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { CanonicalReading } from '../../src/schemas/readings.ts';
+import { generate } from '../../src/simulators/generate.ts';
+import { loadScenario, rainAt, SCENARIO_DIR } from '../../src/simulators/scenario.ts';
 
 const registry = loadRegistry('devices');
 const T0 = Date.parse('2026-08-14T00:00:00+09:00');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topicCreatedAt } from '../integration/topic-cleanup.ts';
+import { topicCreatedAt } from '../support/topic-cleanup.ts';
 
 describe('throwaway topic names', () => {
   const at = Date.parse('2026-12-01T11:00:00Z');

@@ -1,10 +1,11 @@
 // What a real device sends: its topics and a valid reading in its vendor's format, the material
 // every family breaks.
-import type { Rng } from '../../../../simulators/prng.ts';
+
 import { adapterFor } from '../../../../src/adapters/index.ts';
 import type { Device } from '../../../../src/registry/schema.ts';
 import type { CanonicalReading } from '../../../../src/schemas/readings.ts';
 import { type DeviceMessage, type DeviceTopicKind, topics } from '../../../../src/schemas/topics.ts';
+import type { Rng } from '../../../../src/simulators/prng.ts';
 import { int } from '../../fuzz-random.ts';
 
 export const isoSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString();

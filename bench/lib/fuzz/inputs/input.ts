@@ -1,9 +1,10 @@
 // What a broker fuzz input is: the bytes to send, how to send them, and what the broker must do.
-import type { Rng } from '../../../../simulators/prng.ts';
+
 import type { Device } from '../../../../src/registry/schema.ts';
 import type { CanonicalReading } from '../../../../src/schemas/readings.ts';
 import type { ReasonCode } from '../../../../src/schemas/reasons.ts';
 import type { DeviceMessage } from '../../../../src/schemas/topics.ts';
+import type { Rng } from '../../../../src/simulators/prng.ts';
 
 export type Expectation =
   /** PUBACK, then a dead letter with one of these reasons. */

@@ -1,5 +1,5 @@
 // Random edits to valid bytes: the mutated payload and mutated packet families.
-import type { Rng } from '../../../../simulators/prng.ts';
+import type { Rng } from '../../../../src/simulators/prng.ts';
 import { int, pick, randomBytes } from '../../fuzz-random.ts';
 
 const TOKENS = [

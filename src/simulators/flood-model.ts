@@ -1,8 +1,8 @@
 // Street flooding under a rain event: water gathers where streets are low and drains afterwards.
 // Sensors report it as their kind does: contact sensors transmit while wet, radio sensors transmit
 // on schedule and fall silent when submerged, staged sensors report how many floats are under water.
-import type { FloodSensor } from '../src/registry/schema.ts';
-import type { FloodReading, Heartbeat } from '../src/schemas/readings.ts';
+import type { FloodSensor } from '../registry/schema.ts';
+import type { FloodReading, Heartbeat } from '../schemas/readings.ts';
 import { Rng, seedOf } from './prng.ts';
 import { rainAt, type Scenario } from './scenario.ts';
 

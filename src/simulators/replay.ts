@@ -2,9 +2,9 @@
 // by `speed`. Only device topics are replayed; anything else in the file is skipped and counted.
 // A drill replay is a new exercise each time, like a drill scenario run.
 import { readFileSync } from 'node:fs';
-import type { Registry } from '../src/registry/schema.ts';
-import type { BrokerTrust } from '../src/runtime/component.ts';
-import { parseDeviceTopic } from '../src/schemas/topics.ts';
+import type { Registry } from '../registry/schema.ts';
+import type { BrokerTrust } from '../runtime/component.ts';
+import { parseDeviceTopic } from '../schemas/topics.ts';
 import { DeviceFleet } from './devices.ts';
 import { RecordedMessage } from './record.ts';
 

@@ -1,9 +1,9 @@
 // People counts per camera interval: a daily shape for working days and for weekends and Japanese
 // public holidays, shinkansen arrival bursts at the station, event uplift and rain keeping visitors
 // away.
-import { isJapaneseHoliday } from '../src/forecast/model/holidays-jp.ts';
-import type { PeopleCounter, Registry } from '../src/registry/schema.ts';
-import type { CrowdCount } from '../src/schemas/readings.ts';
+import { isJapaneseHoliday } from '../forecast/model/holidays-jp.ts';
+import type { PeopleCounter, Registry } from '../registry/schema.ts';
+import type { CrowdCount } from '../schemas/readings.ts';
 import { Rng, seedOf } from './prng.ts';
 import { rainAt, type Scenario } from './scenario.ts';
 

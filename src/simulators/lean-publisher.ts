@@ -4,7 +4,7 @@
 // shared by the generator and the system under test, that CPU goes to what is being measured.
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import type { BrokerTrust } from '../src/runtime/component.ts';
+import type { BrokerTrust } from '../runtime/component.ts';
 
 export interface LeanConnectOptions {
   host: string;

@@ -2,8 +2,8 @@
 // total rate (or as fast as PUBACKs come), reporting acknowledged throughput and publish→PUBACK
 // latency percentiles. Every loop is bounded in count and time; loopback only.
 import mqtt from 'mqtt';
-import type { BrokerTrust } from '../src/runtime/component.ts';
-import { topics } from '../src/schemas/topics.ts';
+import type { BrokerTrust } from '../runtime/component.ts';
+import { topics } from '../schemas/topics.ts';
 import { LeanPublisher } from './lean-publisher.ts';
 
 export interface LoadOptions {

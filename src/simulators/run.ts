@@ -1,8 +1,8 @@
 // Plays a scenario against a broker. Simulated time 0 is the run's start (now unless told), and
 // device time = start + simulated time, so at speed N > 1 device times run ahead of the wall clock:
 // a drill keeps its own clock, and running it again means a new exercise at a new time.
-import type { Registry } from '../src/registry/schema.ts';
-import type { BrokerTrust } from '../src/runtime/component.ts';
+import type { Registry } from '../registry/schema.ts';
+import type { BrokerTrust } from '../runtime/component.ts';
 import { DeviceFleet, inParallel } from './devices.ts';
 import { generate, type SimMessage } from './generate.ts';
 import type { Scenario } from './scenario.ts';

@@ -1,7 +1,7 @@
 // A scenario's whole message stream for the registry's devices, in time order.
-import type { Registry } from '../src/registry/schema.ts';
-import type { CanonicalReading } from '../src/schemas/readings.ts';
-import { topics } from '../src/schemas/topics.ts';
+import type { Registry } from '../registry/schema.ts';
+import type { CanonicalReading } from '../schemas/readings.ts';
+import { topics } from '../schemas/topics.ts';
 import { simulateCounter } from './crowd-model.ts';
 import { simulateFloodSensor } from './flood-model.ts';
 import type { Scenario } from './scenario.ts';

@@ -3,11 +3,11 @@
 // broker flags the data as drill and tags it with the run (a new run starts the drill rules afresh).
 import { randomInt } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { adapterFor } from '../src/adapters/index.ts';
-import type { Registry } from '../src/registry/schema.ts';
-import { demoSecret } from '../src/registry/secrets.ts';
-import type { BrokerTrust } from '../src/runtime/component.ts';
-import { type CanonicalReading, drillClientId } from '../src/schemas/readings.ts';
+import { adapterFor } from '../adapters/index.ts';
+import type { Registry } from '../registry/schema.ts';
+import { demoSecret } from '../registry/secrets.ts';
+import type { BrokerTrust } from '../runtime/component.ts';
+import { type CanonicalReading, drillClientId } from '../schemas/readings.ts';
 
 /** A drill run's id, [a-z0-9] only: when it began (base36 ms, so ids sort by time) and 4 random characters. */
 export function newExerciseId(now = Date.now()): string {

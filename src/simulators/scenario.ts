@@ -1,4 +1,4 @@
-// Scenarios as data (simulators/scenarios/*.yaml), validated by one zod schema.
+// Scenarios as data (scenarios/*.yaml at the repository root), validated by one zod schema.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -54,7 +54,7 @@ export const Scenario = z
   });
 export type Scenario = z.infer<typeof Scenario>;
 
-export const SCENARIO_DIR = 'simulators/scenarios';
+export const SCENARIO_DIR = 'scenarios';
 
 export function loadScenario(nameOrPath: string): Scenario {
   const file = nameOrPath.endsWith('.yaml') ? nameOrPath : join(SCENARIO_DIR, `${nameOrPath}.yaml`);

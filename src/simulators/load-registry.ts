@@ -3,7 +3,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { demoSecret, hashSecret } from '../src/registry/secrets.ts';
+import { demoSecret, hashSecret } from '../registry/secrets.ts';
 
 export const loadDeviceId = (i: number) => `fs-load-${String(i).padStart(5, '0')}`;
 
