@@ -4,11 +4,11 @@
 // so each $ref resolves to a local file and nothing is fetched.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { sharedPath } from '../support/shared-dir.ts';
 
-export const SDM_DIR = fileURLToPath(new URL('../../../shared/smart-data-models/', import.meta.url));
+export const SDM_DIR = sharedPath('smart-data-models');
 const PUBLISHED = 'https://smart-data-models.github.io/';
 const MODEL_DIRS: Record<string, string> = {
   CrowdFlowObserved: 'dataModel.Transportation/CrowdFlowObserved',

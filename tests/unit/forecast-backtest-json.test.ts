@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
 import { BacktestJson } from '../../src/forecast/backtest/report.ts';
+import { sharedPath } from '../support/shared-dir.ts';
 
-const DATA = '../shared/data/melbourne-pedestrian/melbourne_hourly_pedestrian_counts.csv';
+const DATA = sharedPath('data/melbourne-pedestrian/melbourne_hourly_pedestrian_counts.csv');
 const dir = mkdtempSync(join(tmpdir(), 'machi-bt-json-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
