@@ -104,6 +104,12 @@ export const ngsiLdPlugin: HttpPlugin<NgsiLdOptions> = (app, { gate, source, log
     return list.includes('keyValues');
   };
 
+  /** A data store did not answer: 503, logged. */
+  const unavailable = (res: ServerResponse, err: unknown) => {
+    log.warn({ err: (err as Error).message }, 'ngsi-ld: entities query failed');
+    return problem(res, 503, 'InternalError', 'UNAVAILABLE', 'a data store did not answer, retry shortly');
+  };
+
   app.route(
     'GET',
     CONTEXT_PATH,
@@ -149,14 +155,7 @@ export const ngsiLdPlugin: HttpPlugin<NgsiLdOptions> = (app, { gate, source, log
           (e) => (!ids || ids.includes(e.id)) && matches(keyValues(e), terms),
         );
       } catch (err) {
-        log.warn({ err: (err as Error).message }, 'ngsi-ld: entities query failed');
-        return problem(
-          res,
-          503,
-          'InternalError',
-          'UNAVAILABLE',
-          'a data store did not answer, retry shortly',
-        );
+        return unavailable(res, err);
       }
       if (count === 'true') res.setHeader('ngsild-results-count', String(found.length));
       send(req, res, found.slice(offset, offset + limit), simplified);
@@ -180,14 +179,7 @@ export const ngsiLdPlugin: HttpPlugin<NgsiLdOptions> = (app, { gate, source, log
       try {
         entity = type ? (await entities([type])).find((e) => e.id === id) : undefined;
       } catch (err) {
-        log.warn({ err: (err as Error).message }, 'ngsi-ld: entity query failed');
-        return problem(
-          res,
-          503,
-          'InternalError',
-          'UNAVAILABLE',
-          'a data store did not answer, retry shortly',
-        );
+        return unavailable(res, err);
       }
       if (!entity) return problem(res, 404, 'ResourceNotFound', 'NOT_FOUND', `no entity ${id.slice(0, 200)}`);
       send(req, res, entity, simplified);
