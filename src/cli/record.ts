@@ -1,5 +1,6 @@
 import { untilSignal } from '../app/run.ts';
 import { loadConfig } from '../config/config.ts';
+import { brokerTls, brokerUrl } from '../runtime/component.ts';
 import { filters } from '../schemas/topics.ts';
 import { record } from '../simulators/record.ts';
 import { type Command, type OptionSpecs, parseOptions } from './command.ts';
@@ -19,7 +20,9 @@ export const recordCommand: Command = {
     const { values } = parseOptions(options, args, false);
     const config = loadConfig();
     const recording = await record({
-      url: `mqtt://${config.mqtt.host}:${config.mqtt.port}`,
+      // Where machi's own services connect: MQTT_URL and MQTT_CA for a broker on TLS only.
+      url: brokerUrl({ config, local: {} }),
+      tls: brokerTls(config),
       password: config.mqtt.roles.recorder,
       file: values.out,
       filter: values.topic,

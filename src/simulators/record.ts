@@ -2,6 +2,8 @@
 import { createWriteStream } from 'node:fs';
 import mqtt from 'mqtt';
 import { z } from 'zod';
+import type { BrokerTrust } from '../runtime/component.ts';
+import { ROLE_USERS } from '../schemas/topics.ts';
 
 export const RecordedMessage = z.object({
   time: z.iso.datetime({ offset: true }),
@@ -18,13 +20,16 @@ export interface Recording {
 
 export async function record(opts: {
   url: string;
+  /** The CA to trust for an mqtts:// broker (MQTT_CA); none: Node's own CAs. */
+  tls?: BrokerTrust;
   password: string;
   file: string;
   filter: string;
 }): Promise<Recording> {
   const out = createWriteStream(opts.file, { flags: 'a' });
   const client = await mqtt.connectAsync(opts.url, {
-    username: 'recorder',
+    ...opts.tls,
+    username: ROLE_USERS.recorder,
     password: opts.password,
     reconnectPeriod: 1000,
   });

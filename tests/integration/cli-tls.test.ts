@@ -2,7 +2,7 @@
 // `machi replay` (MQTT.js) and `machi load --client lean` (the lean publisher) reach it over TLS
 // through MQTT_URL and MQTT_CA, as machi's services do, and their readings arrive in Kafka.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -91,4 +91,22 @@ it('loads with the lean publisher over TLS', async () => {
   const result = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { acknowledged: number; failed: number };
   expect(result.failed).toBe(0);
   expect(result.acknowledged).toBeGreaterThan(10);
+}, 120_000);
+
+it('records over TLS', async () => {
+  const out = join(dir, 'recorded.ndjson');
+  const recorder = machi('record', '--out', out, '--duration', '8');
+  // Once the recorder listens, a replayed reading passes the broker and lands in its file.
+  await eventually(async () => {
+    try {
+      await machi('replay', join(dir, 'recording.ndjson'), '--speed', '100');
+    } catch {
+      return undefined;
+    }
+    return existsSync(out) && readFileSync(out, 'utf8').includes(topics.floodReading('fs-takeo-004'))
+      ? true
+      : undefined;
+  }, 30_000);
+  const { stdout } = await recorder;
+  expect(stdout).toMatch(/recorded [1-9]\d* messages/);
 }, 120_000);
