@@ -140,7 +140,7 @@ export class HttpApp {
       await route.handler(req, res, url);
     } catch (err) {
       this.log.error({ err, path: url.pathname }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error', code: 'MACHI_ERR_INTERNAL' });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error', code: 'MACHI_ERR_INTERNAL_ERROR' });
       else res.end();
     }
   }

@@ -36,7 +36,48 @@ export const ERRORS = {
   // Kafka, for every producer.
   KAFKA_UNAVAILABLE: { what: 'Kafka did not acknowledge in time', retriable: true },
   KAFKA_REFUSED: { what: 'Kafka refused the record for good (too large, invalid)', retriable: false },
+
+  // HTTP answers: the JSON body's `code` is `MACHI_ERR_<code>`.
+  BAD_REQUEST: { what: 'the HTTP request itself is malformed (target, encoding, framing)', retriable: false },
+  INVALID_REQUEST: { what: "a query parameter or body does not match the route's schema", retriable: false },
+  RANGE_TOO_LARGE: { what: "the time range asked for is longer than the route's limit", retriable: false },
+  NOT_FOUND: { what: 'no such route, resource or open alert', retriable: false },
+  METHOD_NOT_ALLOWED: { what: 'the route does not take this method', retriable: false },
+  EXPECTATION_FAILED: { what: 'an Expect header machi does not support', retriable: false },
+  REQUEST_TIMEOUT: { what: 'the request did not arrive in time', retriable: true },
+  HEADERS_TOO_LARGE: { what: 'the request headers are too large', retriable: false },
+  UNAUTHORIZED: { what: 'credentials are missing or wrong', retriable: false },
+  FORBIDDEN: { what: 'the login may not do this, or the request came from another site', retriable: false },
+  LOGIN_BANNED: { what: 'too many failed logins from this address or for this name', retriable: true },
+  RATE_LIMITED: { what: 'too many requests from this address (see Retry-After)', retriable: true },
+  BUSY: { what: 'too many requests at once', retriable: true },
+  STARTING: { what: 'the state is still being restored after a start', retriable: true },
+  UNAVAILABLE: { what: 'a data store did not answer', retriable: true },
+  ALREADY_ACKNOWLEDGED: { what: 'the alert was acknowledged already', retriable: false },
+
+  // Start-up and commands: the process says what to fix and exits.
+  CONFIG: { what: 'a setting is invalid', retriable: false },
+  PRODUCTION: { what: 'production mode refuses a default or demo secret', retriable: false },
+  REGISTRY: { what: 'the device registry is invalid', retriable: false },
+  REGISTRY_EDIT: { what: 'a registry change cannot be made', retriable: false },
+  USERS: { what: 'the office users file is invalid', retriable: false },
+  KAFKA_AUTH: { what: 'Kafka refused the SASL login', retriable: false },
+  KAFKA_TLS: { what: "Kafka's certificate is not trusted, or TLS failed", retriable: false },
+  KAFKA_CLOSED: {
+    what: 'Kafka closed the connection (a restart, or a listener of another kind)',
+    retriable: true,
+  },
+  TOOL_MISSING: { what: 'Java, Maven or Go is not installed', retriable: false },
+  FETCH_FAILED: { what: "Kafka's jars or InfluxDB's sources could not be fetched", retriable: true },
+  BUILD_FAILED: { what: 'influxd could not be built', retriable: false },
+  PORT_IN_USE: { what: 'a port the stack needs is taken', retriable: false },
+  SPAWN: { what: 'a stack process could not be started', retriable: false },
+  START_FAILED: { what: 'a stack process exited while starting', retriable: false },
+  START_TIMEOUT: { what: 'a stack process did not become ready in time', retriable: true },
 } as const;
+
+/** The code as it appears in answers, logs and exit messages. */
+export const machiErr = (code: ErrorCode) => `MACHI_ERR_${code}` as const;
 
 export type ErrorCode = keyof typeof ERRORS;
 /** The codes of refused input: a dead letter's reason. */

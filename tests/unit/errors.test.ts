@@ -1,5 +1,7 @@
 // The one catalogue of codes (src/schemas/reasons.ts): dead letters take only refusal codes, and
 // errors carry their code's retriable flag from the catalogue, never one of their own.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KafkaRefusedError, KafkaUnavailableError } from '../../src/bus/batch-producer.ts';
 import { DeadLetter } from '../../src/schemas/dead-letter.ts';
@@ -29,5 +31,18 @@ describe('error catalogue', () => {
       false,
       'SCHEMA_INVALID: seq is missing',
     ]);
+  });
+});
+
+describe('MACHI_ERR_ codes', () => {
+  it('are all in the catalogue: every one written anywhere under src/', () => {
+    const files = readdirSync('src', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const unknown = files.flatMap((f) =>
+      [...readFileSync(join('src', f), 'utf8').matchAll(/MACHI_ERR_([A-Z][A-Z_]*[A-Z])/g)]
+        .map((m) => m[1] as string)
+        .filter((code) => !(code in ERRORS))
+        .map((code) => `${f}: MACHI_ERR_${code}`),
+    );
+    expect(unknown).toEqual([]);
   });
 });

@@ -9,14 +9,15 @@ import type { HttpApp, RouteHandler } from '../../http/app.ts';
 import { sendJson } from '../../http/app.ts';
 import { plainAddress } from '../../lib/address.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { type ErrorCode, machiErr } from '../../schemas/reasons.ts';
 
 export const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-expose-headers': 'etag, link, retry-after, ngsild-results-count, content-disposition',
 } as const;
 
-export function sendError(res: ServerResponse, status: number, code: string, error: string): void {
-  sendJson(res, status, { error, code: `MACHI_ERR_${code}` });
+export function sendError(res: ServerResponse, status: number, code: ErrorCode, error: string): void {
+  sendJson(res, status, { error, code: machiErr(code) });
 }
 
 /** A data store's failure: logged for the operators, 503 for the client. */

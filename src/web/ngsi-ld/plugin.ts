@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpPlugin } from '../../http/app.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { type ErrorCode, machiErr } from '../../schemas/reasons.ts';
 import { type Gate, sendJsonCached } from '../api/public-http.ts';
 import type { OpenDataSource } from '../api/source.ts';
 import {
@@ -40,13 +41,13 @@ const TYPE_NAME = /^[A-Za-z][A-Za-z0-9_:/.#-]{0,255}$/;
 const PARAMS = new Set(['type', 'id', 'q', 'limit', 'offset', 'count', 'options']);
 
 /** NGSI-LD's ProblemDetails, with machi's stable code beside them. */
-function problem(res: ServerResponse, status: number, kind: string, code: string, detail: string): void {
+function problem(res: ServerResponse, status: number, kind: string, code: ErrorCode, detail: string): void {
   const body = JSON.stringify({
     type: `https://uri.etsi.org/ngsi-ld/errors/${kind}`,
     title: kind,
     detail,
     error: detail,
-    code: `MACHI_ERR_${code}`,
+    code: machiErr(code),
   });
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
