@@ -180,6 +180,10 @@ export const EnvSchema = z
     // public origin its catalogue links use (else the request's own Host).
     MACHI_API_RATE_PER_MIN: positiveInt.default(300),
     MACHI_PUBLIC_URL: url.optional(),
+    // NGSI-LD push: each flood reading's FloodMonitoring entity is upserted to this context broker
+    // (its base URL), in batches of at most MACHI_NGSI_LD_UPSERT_BATCH entities.
+    MACHI_NGSI_LD_UPSERT_URL: url.optional(),
+    MACHI_NGSI_LD_UPSERT_BATCH: positiveInt.default(100),
   })
   .superRefine((e, ctx) => {
     // Settings that only work together: name the missing half rather than ignore the other.
@@ -351,6 +355,9 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
   },
   office: { tileUrl: e.MACHI_OFFICE_TILE_URL },
   api: { ratePerMinute: e.MACHI_API_RATE_PER_MIN, publicUrl: e.MACHI_PUBLIC_URL },
+  ngsiLdPush: e.MACHI_NGSI_LD_UPSERT_URL
+    ? { url: e.MACHI_NGSI_LD_UPSERT_URL, batch: e.MACHI_NGSI_LD_UPSERT_BATCH }
+    : undefined,
 }));
 
 export type Config = z.output<typeof ConfigSchema>;

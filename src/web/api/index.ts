@@ -4,6 +4,7 @@ import { InfluxDB } from '@influxdata/influxdb-client';
 import type { Registry } from '../../registry/schema.ts';
 import type { Runtime } from '../../runtime/component.ts';
 import { NGSI_PREFIX, ngsiLdPlugin } from '../ngsi-ld/plugin.ts';
+import { startUpsertPush } from '../ngsi-ld/upsert-push.ts';
 import type { AlertHistoryFeed } from '../office/history-feed.ts';
 import type { VisitLive } from '../visit/live.ts';
 import { RetainedAlerts } from './active-alerts.ts';
@@ -35,5 +36,6 @@ export function startOpenData(
   runtime.http.register(openDataPlugin, { config, gate, source, log });
   runtime.http.register(apiPlugin, { config, gate, source, log, more: OPEN_DATA_OPERATIONS });
   alerts.start();
-  return { stop: () => alerts.stop() };
+  const push = config.ngsiLdPush && startUpsertPush(runtime, registry, config.ngsiLdPush);
+  return { stop: async () => void (await Promise.all([alerts.stop(), push?.stop()])) };
 }

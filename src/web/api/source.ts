@@ -64,24 +64,10 @@ export class OpenDataSource {
       this.reads.latest(MEASUREMENTS.flood.name, ['wet', 'stage', 'depth_cm']),
       this.reads.latest(MEASUREMENTS.deviceHealth.name, ['state']),
     ]);
-    const sensors: FloodSensor[] = [];
-    for (const d of this.registry.devices.values()) {
-      if (d.kind !== 'flood-sensor') continue;
-      const area = this.registry.areas.get(d.area);
-      if (!area) continue;
-      sensors.push({
-        id: d.id,
-        area: { id: area.id, name: area.name },
-        family: d.family,
-        lat: d.lat,
-        lon: d.lon,
-        stagesCm: d.stagesCm,
-        depthThresholdsCm: d.depthThresholdsCm ?? null,
-        latest: floodReading(readings.get(d.id)),
-        health: deviceState(health.get(d.id)),
-      });
-    }
-    return sensors;
+    return [...this.registry.devices.keys()].flatMap(
+      (id) =>
+        floodSensorView(this.registry, id, floodReading(readings.get(id)), deviceState(health.get(id))) ?? [],
+    );
   }
 
   async devices(): Promise<DeviceView[]> {
@@ -126,6 +112,29 @@ export class OpenDataSource {
     });
     return { events, heldSince: held.heldSince() };
   }
+}
+
+/** A registry flood sensor with a reading and health; undefined for any other device. */
+export function floodSensorView(
+  registry: Registry,
+  deviceId: string,
+  latest: FloodReading | null,
+  health: DeviceState | null,
+): FloodSensor | undefined {
+  const d = registry.devices.get(deviceId);
+  const area = d?.kind === 'flood-sensor' ? registry.areas.get(d.area) : undefined;
+  if (d?.kind !== 'flood-sensor' || !area) return undefined;
+  return {
+    id: d.id,
+    area: { id: area.id, name: area.name },
+    family: d.family,
+    lat: d.lat,
+    lon: d.lon,
+    stagesCm: d.stagesCm,
+    depthThresholdsCm: d.depthThresholdsCm ?? null,
+    latest,
+    health,
+  };
 }
 
 /** The newest reading: the time of its `wet` field, with stage and depth only if from that reading. */
