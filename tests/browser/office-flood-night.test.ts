@@ -252,10 +252,13 @@ it('draws the depth chart from the sensor’s InfluxDB readings', async () => {
   expect(new Map(api.points.map(({ time, ...p }) => [time, p]))).toEqual(fromInflux);
   // The page draws the same points on a uPlot canvas (asked for the last hour now, so they are in).
   await office.selectOption('#hours', '1');
-  await office.waitForFunction(
-    (n) => document.querySelector('#chart')?.getAttribute('data-points') === String(n),
-    api.points.length,
-  );
+  await office.waitForSelector('#chart[data-hours="1"] canvas', { timeout: 30_000 });
+  // Other tests may write this sensor meanwhile: the chart holds what the API answers now.
+  await eventually(async () => {
+    const res = await officeGet(h, `/api/office/sensors/${DEPTH_SENSOR}/series?hours=1`);
+    const now = SeriesAnswer.parse(await res.json()).points.length;
+    return (await office.locator('#chart').getAttribute('data-points')) === String(now) ? true : undefined;
+  }, 40_000);
   const canvas = await office.locator('#chart canvas').boundingBox();
   expect(canvas?.width).toBeGreaterThan(400);
   expect(canvas?.height).toBeGreaterThan(200);

@@ -216,15 +216,22 @@ async function downloadCsv() {
   }
 }
 
+// Requests overlap (a picker change beside the 30 s refresh); only the newest may draw, or a
+// slow answer for the old range would replace the one the user just asked for.
+let chartRequest = 0;
 async function loadChart() {
   const id = $('sensor').value;
   if (!id || document.body.dataset.connection !== 'connected') return;
-  const query = new URLSearchParams({ hours: $('hours').value, drill: $('chart-drill').checked ? '1' : '0' });
+  const hours = $('hours').value;
+  const query = new URLSearchParams({ hours, drill: $('chart-drill').checked ? '1' : '0' });
+  const request = ++chartRequest;
   try {
     const res = await api.get(`${cfg.api.sensorsPrefix}${encodeURIComponent(id)}/series?${query}`);
     const series = await res.json();
+    if (request !== chartRequest) return;
     chart?.destroy();
     chart = drawChart($('chart'), series);
+    $('chart').dataset.hours = hours;
     const limits = series.depthThresholdsCm
       ? `, watch ${series.depthThresholdsCm.watch} cm, warning ${series.depthThresholdsCm.warning} cm`
       : series.stagesCm.length > 0
@@ -234,7 +241,7 @@ async function loadChart() {
       `${id} (${series.areaId})${series.drill ? ' 訓練 DRILL data' : ''}: ${series.points.length} readings` +
       `${series.truncated ? ' (newest only)' : ''}${limits}`;
   } catch (err) {
-    $('chart-status').textContent = `${id}: ${err.message}`;
+    if (request === chartRequest) $('chart-status').textContent = `${id}: ${err.message}`;
   }
 }
 
