@@ -8,6 +8,7 @@ import { runScenario } from '../simulators/run.ts';
 import { loadScenario, type Scenario } from '../simulators/scenario.ts';
 import { type ServiceName, stackDown, stackStatus, stackUp } from '../stack/stack.ts';
 import { type Command, type OptionSpecs, parseOptions } from './command.ts';
+import { onStopSignals } from './stop-signals.ts';
 
 /** The story the demo tells: a festival day, then the 2021-style rain as a drill. */
 export const DEMO_SCENARIOS = ['festival', 'heavy-rain-2021'];
@@ -33,9 +34,6 @@ const options = {
     help: 'stop everything after this many seconds (default: at Ctrl-C)',
   },
 } satisfies OptionSpecs;
-
-/** A closed terminal (SIGHUP) must not leave the detached Kafka and InfluxDB behind either. */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -69,19 +67,20 @@ export const demoCommand: Command = {
         void stackDown(ours).finally(() => process.exit(130));
       }
     };
-    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+    const release = onStopSignals(onSignal);
     try {
       console.log('• starting the native stack (Kafka + InfluxDB)');
-      // A failed stackUp has stopped what it started itself: nothing is left to stop here.
-      ours = await stackUp(config).catch((err: unknown) => {
+      // A failed or interrupted stackUp has stopped what it started itself: nothing is left to stop here.
+      ours = await stackUp(config, process.env, undefined, stop.signal).catch((err: unknown) => {
         ours = [];
+        if (stop.signal.aborted) return [];
         throw err;
       });
       if (!stop.signal.aborted) await runPipeline(config, Number(values.speed), values.duration, stop);
     } finally {
       if (ours.length > 0) console.log(`• stopping ${ours.join(' and ')}`);
       await stackDown(ours);
-      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+      release();
     }
     return 0;
   },

@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/config.ts';
 import { stackDown, stackStatus, stackUp } from '../stack/stack.ts';
 import { type Command, type OptionSpecs, parseOptions, usageError } from './command.ts';
+import { onStopSignals } from './stop-signals.ts';
 
 const options = {
   'kafka-nodes': {
@@ -25,9 +26,22 @@ export const stackCommand: Command = {
           console.error(`--kafka-nodes must be a positive integer, not "${nodes}"`);
           return 2;
         }
-        const started = await stackUp(config, process.env, nodes === undefined ? undefined : Number(nodes));
-        console.log(started.length ? `started: ${started.join(', ')}` : 'stack was already running');
-        return 0;
+        // Ctrl-C while Kafka or InfluxDB starts stops what this run spawned, instead of waiting for it.
+        const interrupt = new AbortController();
+        const release = onStopSignals(() => interrupt.abort());
+        try {
+          const kafkaNodes = nodes === undefined ? undefined : Number(nodes);
+          const started = await stackUp(config, process.env, kafkaNodes, interrupt.signal);
+          console.log(started.length ? `started: ${started.join(', ')}` : 'stack was already running');
+          return 0;
+        } catch (err) {
+          if (!interrupt.signal.aborted) throw err;
+          const e = err as { code?: string; message?: string };
+          console.error(`machi: ${e.message} [${e.code}]; what this run had started is stopped`);
+          return 130;
+        } finally {
+          release();
+        }
       }
       case 'down': {
         const result = await stackDown();

@@ -31,71 +31,191 @@ export const SECRET_VARIABLES = new Set([
   'KAFKA_SASL_PASSWORD',
 ]);
 
+/**
+ * Every setting, with its default, what it accepts and (in `.describe()` or `.meta()`) what it does:
+ * docs/configuration.md is generated from this schema (`npm run docs:config`, src/config/reference.ts).
+ */
 export const EnvSchema = z
   .object({
-    MACHI_MODE: Mode.default('production'),
-    MACHI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    MACHI_DEVICES_DIR: z.string().min(1).default('devices'),
+    MACHI_MODE: Mode.default('production').describe(
+      '`production` refuses shipped, short or shared secrets, anonymous access and the demo registry ([security.md](security.md#production-mode)); `demo` is for the local demo and the tests',
+    ),
+    MACHI_LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('pino log level'),
+    MACHI_DEVICES_DIR: z.string().min(1).default('devices').describe('folder of the device registry'),
 
-    MQTT_HOST: z.string().min(1).default('127.0.0.1'),
-    MQTT_PORT: listenPort.default(1883),
-    MQTT_TLS_PORT: listenPort.optional(),
-    MQTT_TLS_CERT: z.string().min(1).optional(),
-    MQTT_TLS_KEY: z.string().min(1).optional(),
-    HTTP_HOST: z.string().min(1).default('127.0.0.1'),
-    HTTP_PORT: listenPort.default(8080),
+    MQTT_HOST: z.string().min(1).default('127.0.0.1').describe('address the MQTT listeners bind to'),
+    MQTT_PORT: listenPort.default(1883).describe('MQTT over TCP'),
+    MQTT_TLS_PORT: listenPort
+      .optional()
+      .describe('MQTT over TLS; on when `MQTT_TLS_CERT` and `MQTT_TLS_KEY` are set too'),
+    MQTT_TLS_CERT: z.string().min(1).optional().describe('certificate file (PEM) of the MQTT TLS listener'),
+    MQTT_TLS_KEY: z.string().min(1).optional().describe('private key file (PEM) of the MQTT TLS listener'),
+    HTTP_HOST: z.string().min(1).default('127.0.0.1').describe('address the public HTTP listener binds to'),
+    HTTP_PORT: listenPort
+      .default(8080)
+      .describe(
+        "public HTTP: the signs, the visitors' pages, the open-data API, `/healthz`, MQTT over WebSocket at `/mqtt`",
+      ),
     // Identities and internal endpoints (issue 21); docs/security.md "Identities and credentials".
-    MACHI_INTERNAL_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
-    MACHI_INTERNAL_HTTP_PORT: listenPort.optional(),
+    MACHI_INTERNAL_HTTP_HOST: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe(
+        'address of the internal listener: `/metrics`, `/readyz`, the office console and the ack API',
+      ),
+    MACHI_INTERNAL_HTTP_PORT: listenPort.optional().meta({
+      description: 'port of the internal listener ([security.md](security.md#identities-and-credentials))',
+      unset: '9180 in production; demo: the public port',
+    }),
     // Failure budgets for the office's HTTP logins, as MACHI_MQTT_BAN_* for MQTT (docs/security.md).
-    MACHI_HTTP_BAN_IP_FAILURES: positiveInt.default(20),
-    MACHI_HTTP_BAN_USER_FAILURES: positiveInt.default(10),
-    MACHI_HTTP_BAN_WINDOW_S: positiveInt.default(60),
-    MACHI_HTTP_BAN_S: positiveInt.default(600),
-    MACHI_USERS_FILE: z.string().min(1).default('users/users.yaml'),
+    MACHI_HTTP_BAN_IP_FAILURES: positiveInt
+      .default(20)
+      .describe(
+        'bad office logins (HTTP Basic) from one address within the window before that address is banned',
+      ),
+    MACHI_HTTP_BAN_USER_FAILURES: positiveInt
+      .default(10)
+      .describe(
+        'bad office logins for one existing user name within the window before that name is banned (except from its last good address)',
+      ),
+    MACHI_HTTP_BAN_WINDOW_S: positiveInt
+      .default(60)
+      .describe('window of the office login failure budgets, seconds'),
+    MACHI_HTTP_BAN_S: positiveInt.default(600).describe('length of an office login ban, seconds'),
+    MACHI_USERS_FILE: z
+      .string()
+      .min(1)
+      .default('users/users.yaml')
+      .describe('office accounts (`machi users`): scrypt hashes, role `viewer` or `operator`'),
     // Transport security (issue 21, docs/security.md "Transport security").
-    /** false: no plaintext MQTT/TCP listener at all (needs the TLS listener). */
-    MQTT_PLAINTEXT: bool.default(true),
-    /** CA that signs device client certificates; the TLS listener then asks for one. */
-    MQTT_TLS_CA: z.string().min(1).optional(),
-    /** Where machi's own services connect (e.g. mqtts://broker.example:8883); default: the local broker. */
-    MQTT_URL: z.url({ protocol: /^mqtts?$/, error: 'expected an mqtt:// or mqtts:// URL' }).optional(),
-    /** CA the services trust for the broker's certificate (default: the system's). */
-    MQTT_CA: z.string().min(1).optional(),
-    /** Both set: the HTTP port (pages, /mqtt WebSocket) speaks HTTPS/WSS only, with HSTS. */
-    HTTP_TLS_CERT: z.string().min(1).optional(),
-    HTTP_TLS_KEY: z.string().min(1).optional(),
-    KAFKA_SSL: bool.default(false),
-    /** CA for the Kafka brokers' certificates (default: the system's); implies KAFKA_SSL. */
-    KAFKA_SSL_CA: z.string().min(1).optional(),
-    KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512', 'plain']).optional(),
-    KAFKA_SASL_USERNAME: z.string().min(1).optional(),
-    KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
-    MACHI_ALLOW_ANONYMOUS_PUBLIC: bool.default(false),
-    MACHI_SIGNAGE_PASSWORD: z.string().min(8).default('signage-dev-secret'),
-    MACHI_OFFICE_PASSWORD: z.string().min(8).default('office-dev-secret'),
-    MACHI_SERVICE_PASSWORD: z.string().min(8).default('service-dev-secret'),
-    MACHI_RECORDER_PASSWORD: z.string().min(8).default('recorder-dev-secret'),
-    MACHI_HANDOFF_BATCH_SIZE: positiveInt.default(5000),
-    MACHI_HANDOFF_BATCH_MS: z.coerce.number().int().min(0).default(5),
-    MACHI_HANDOFF_HOLD_MS: positiveInt.default(15000),
-    MACHI_INFLIGHT_PER_CLIENT: positiveInt.default(100),
-    MACHI_INFLIGHT_TOTAL: positiveInt.default(20000),
-    MACHI_MAX_PAYLOAD_BYTES: positiveInt.default(8192),
+    MQTT_PLAINTEXT: bool
+      .default(true)
+      .describe('`false`: no plaintext MQTT/TCP listener at all (needs the TLS listener)'),
+    MQTT_TLS_CA: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'CA that signs device client certificates; the TLS listener then asks for one, which must name the device ([security.md](security.md#transport-security))',
+      ),
+    MQTT_URL: z
+      .url({ protocol: /^mqtts?$/, error: 'expected an mqtt:// or mqtts:// URL' })
+      .optional()
+      .meta({
+        description: "where machi's own services connect (`mqtt://` or `mqtts://`)",
+        unset: 'the local broker',
+      }),
+    MQTT_CA: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "CA the services trust for the broker's certificate", unset: "the system's CAs" }),
+    HTTP_TLS_CERT: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('with `HTTP_TLS_KEY`: the HTTP listeners speak HTTPS/WSS only, with HSTS'),
+    HTTP_TLS_KEY: z.string().min(1).optional().describe('private key file (PEM) for `HTTP_TLS_CERT`'),
+    KAFKA_SSL: bool.default(false).describe('Kafka over TLS'),
+    KAFKA_SSL_CA: z.string().min(1).optional().meta({
+      description: "CA of the Kafka brokers' certificates; implies `KAFKA_SSL`",
+      unset: "the system's CAs",
+    }),
+    KAFKA_SASL_MECHANISM: z
+      .enum(['scram-sha-256', 'scram-sha-512', 'plain'])
+      .optional()
+      .describe('Kafka SASL login (`plain` only over TLS)'),
+    KAFKA_SASL_USERNAME: z.string().min(1).optional().describe('Kafka SASL user'),
+    KAFKA_SASL_PASSWORD: z.string().min(1).optional().describe('Kafka SASL password'),
+    MACHI_ALLOW_ANONYMOUS_PUBLIC: bool
+      .default(false)
+      .describe(
+        'anonymous subscribe-only MQTT access to the public topics (demo only: production refuses it)',
+      ),
+    MACHI_SIGNAGE_PASSWORD: z
+      .string()
+      .min(8)
+      .default('signage-dev-secret')
+      .describe('shared sign login (demo only; production signs get their own: `machi signs add`)'),
+    MACHI_OFFICE_PASSWORD: z
+      .string()
+      .min(8)
+      .default('office-dev-secret')
+      .describe('shared office login (demo only; production staff are named accounts in `MACHI_USERS_FILE`)'),
+    MACHI_SERVICE_PASSWORD: z
+      .string()
+      .min(8)
+      .default('service-dev-secret')
+      .describe("MQTT password of machi's own services (production: its own, 16+ characters)"),
+    MACHI_RECORDER_PASSWORD: z
+      .string()
+      .min(8)
+      .default('recorder-dev-secret')
+      .describe('MQTT password of `machi record` (production: its own, 16+ characters)'),
+    MACHI_HANDOFF_BATCH_SIZE: positiveInt
+      .default(5000)
+      .describe('broker → Kafka: at most this many records per produce request'),
+    MACHI_HANDOFF_BATCH_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(5)
+      .describe('broker → Kafka: a batch is sent at the latest this long after its first record, ms'),
+    MACHI_HANDOFF_HOLD_MS: positiveInt
+      .default(15000)
+      .describe(
+        'how long a QoS 1 message may wait for Kafka before its client is disconnected unacknowledged, ms',
+      ),
+    MACHI_INFLIGHT_PER_CLIENT: positiveInt
+      .default(100)
+      .describe('unacknowledged QoS 1 readings held per client before backpressure'),
+    MACHI_INFLIGHT_TOTAL: positiveInt
+      .default(20000)
+      .describe('unacknowledged QoS 1 readings held overall before backpressure'),
+    MACHI_MAX_PAYLOAD_BYTES: positiveInt.default(8192).describe('larger MQTT payloads are refused'),
     // Limits at the broker's doors (issue 21); README "Broker" says what each does.
-    MACHI_MQTT_AUTH_CONCURRENCY: positiveInt.default(2),
-    MACHI_MQTT_AUTH_QUEUE: positiveInt.default(1000),
-    MACHI_MQTT_BAN_IP_FAILURES: positiveInt.default(30),
-    MACHI_MQTT_BAN_USER_FAILURES: positiveInt.default(10),
-    MACHI_MQTT_BAN_WINDOW_S: positiveInt.default(60),
-    MACHI_MQTT_BAN_S: positiveInt.default(600),
-    MACHI_MQTT_MAX_CONNECTIONS_PER_IP: positiveInt.default(2000),
-    MACHI_MQTT_CONNECT_RATE: positiveInt.default(500),
-    MACHI_MQTT_CONNECT_BURST: positiveInt.default(2000),
-    MACHI_MQTT_CONNECT_TIMEOUT_S: positiveInt.default(10),
-    MACHI_MQTT_MAX_KEEPALIVE_S: positiveInt.max(65535).default(900),
-    MACHI_MQTT_QUEUE_PER_CLIENT: positiveInt.default(1000),
-    MACHI_MQTT_SESSIONS_PER_DEVICE: positiveInt.default(4),
+    MACHI_MQTT_AUTH_CONCURRENCY: positiveInt
+      .default(2)
+      .describe('device password checks (scrypt) running at once'),
+    MACHI_MQTT_AUTH_QUEUE: positiveInt.default(1000).describe('password checks waiting; beyond, CONNACK 3'),
+    MACHI_MQTT_BAN_IP_FAILURES: positiveInt
+      .default(30)
+      .describe('refused MQTT logins from one address within the window before that address is banned'),
+    MACHI_MQTT_BAN_USER_FAILURES: positiveInt
+      .default(10)
+      .describe(
+        'refused MQTT logins for one user name within the window before that name is banned (except from its last good address)',
+      ),
+    MACHI_MQTT_BAN_WINDOW_S: positiveInt
+      .default(60)
+      .describe('window of the MQTT login failure budgets, seconds'),
+    MACHI_MQTT_BAN_S: positiveInt.default(600).describe('length of an MQTT login ban, seconds'),
+    MACHI_MQTT_MAX_CONNECTIONS_PER_IP: positiveInt
+      .default(2000)
+      .describe('MQTT connections one address may hold'),
+    MACHI_MQTT_CONNECT_RATE: positiveInt
+      .default(500)
+      .describe('CONNECTs a second overall; beyond, CONNACK 3'),
+    MACHI_MQTT_CONNECT_BURST: positiveInt
+      .default(2000)
+      .describe('burst allowed above `MACHI_MQTT_CONNECT_RATE`'),
+    MACHI_MQTT_CONNECT_TIMEOUT_S: positiveInt
+      .default(10)
+      .describe('a socket without CONNECT is closed after this many seconds'),
+    MACHI_MQTT_MAX_KEEPALIVE_S: positiveInt
+      .max(65535)
+      .default(900)
+      .describe('a keepalive of 0 or above this is held to it, seconds'),
+    MACHI_MQTT_QUEUE_PER_CLIENT: positiveInt
+      .default(1000)
+      .describe('QoS 1 messages a session queues at most'),
+    MACHI_MQTT_SESSIONS_PER_DEVICE: positiveInt
+      .default(4)
+      .describe('persistent sessions one device may hold under different client ids'),
     MACHI_MQTT_WS_ORIGINS: z
       .string()
       .default('')
@@ -104,54 +224,126 @@ export const EnvSchema = z
           .split(',')
           .map((o) => o.trim())
           .filter(Boolean),
-      ),
-    MACHI_DEAD_LETTERS_PER_CLIENT_S: positiveInt.default(20),
-    MACHI_DEAD_LETTERS_TOTAL_S: positiveInt.default(500),
-    MACHI_HANDOFF_BATCH_BYTES: positiveInt.default(900 * 1024),
+      )
+      .describe("comma-separated extra browser origins allowed on `/mqtt` (the page's own origin always is)"),
+    MACHI_DEAD_LETTERS_PER_CLIENT_S: positiveInt
+      .default(20)
+      .describe('dead-lettered publishes a second per client (burst 5×); beyond, the client is disconnected'),
+    MACHI_DEAD_LETTERS_TOTAL_S: positiveInt
+      .default(500)
+      .describe('dead-lettered publishes a second overall (burst 2×)'),
+    MACHI_HANDOFF_BATCH_BYTES: positiveInt
+      .default(900 * 1024)
+      .describe("bytes (keys + values) of a produce batch, below Kafka's 1 MiB"),
     // Several brokers sharing their retained state and events through Kafka (docs/broker.md
     // "Several brokers"): on with MACHI_BROKER_SHARED_STATE=true or once MACHI_BROKER_ID is set.
     MACHI_BROKER_ID: z
       .string()
       .regex(/^[a-zA-Z0-9._-]{1,64}$/, 'expected up to 64 letters, digits, dot, dash or underscore')
-      .optional(),
-    MACHI_BROKER_SHARED_STATE: bool.optional(),
-    MACHI_BROKER_SHARED_RETAINED_BYTES: positiveInt.default(64 * 1024 * 1024),
+      .optional()
+      .meta({
+        description:
+          'names this broker among several sharing retained state and events through Kafka ([broker.md](broker.md#several-brokers)); setting it turns the sharing on',
+        unset: 'the host name, when sharing is on',
+      }),
+    MACHI_BROKER_SHARED_STATE: bool.optional().meta({
+      description: 'share retained state and events with other brokers through Kafka',
+      unset: 'on when `MACHI_BROKER_ID` is set',
+    }),
+    MACHI_BROKER_SHARED_RETAINED_BYTES: positiveInt
+      .default(64 * 1024 * 1024)
+      .describe("payload bytes of other brokers' retained messages a broker holds at most"),
 
     KAFKA_BROKERS: z
       .string()
       .default('127.0.0.1:9092')
       .transform((s) => s.split(',').map((b) => b.trim()))
-      .pipe(z.array(hostPort).min(1)),
-    KAFKA_CLIENT_ID: z.string().min(1).default('machi'),
+      .pipe(z.array(hostPort).min(1))
+      .describe('comma-separated `host:port` list'),
+    KAFKA_CLIENT_ID: z.string().min(1).default('machi').describe('Kafka client id'),
     KAFKA_TOPIC_PREFIX: z
       .string()
       .regex(/^[a-zA-Z0-9._-]*$/, 'expected letters, digits, dot, dash or underscore')
-      .default('machi'),
-    KAFKA_PARTITIONS: positiveInt.min(6).default(6),
-    /** Default: as many copies as brokers, up to 3 (src/bus/replication.ts). */
-    KAFKA_REPLICATION_FACTOR: positiveInt.optional(),
+      .default('machi')
+      .describe('prefix of every topic machi creates'),
+    KAFKA_PARTITIONS: positiveInt
+      .min(6)
+      .default(6)
+      .describe('partitions of the topics machi creates (at least 6)'),
+    KAFKA_REPLICATION_FACTOR: positiveInt.optional().meta({
+      description:
+        'copies of the topics machi creates; with 3 also `min.insync.replicas=2` ([operations.md](operations.md#a-three-node-kafka))',
+      unset: 'as many as brokers, up to 3',
+    }),
 
-    INFLUX_URL: url.default('http://127.0.0.1:8086'),
-    INFLUX_TOKEN: z.string().default('machi:machi'),
-    INFLUX_ORG: z.string().min(1).default('takeo'),
-    INFLUX_BUCKET: z.string().min(1).default('machi'),
+    INFLUX_URL: url.default('http://127.0.0.1:8086').describe('InfluxDB (v2 API)'),
+    INFLUX_TOKEN: z
+      .string()
+      .default('machi:machi')
+      .describe("InfluxDB API token (the native stack's InfluxDB 1.8 ignores it: auth is off on loopback)"),
+    INFLUX_ORG: z.string().min(1).default('takeo').describe('InfluxDB organisation'),
+    INFLUX_BUCKET: z.string().min(1).default('machi').describe('InfluxDB bucket'),
 
-    MACHI_WORKER_BATCH_SIZE: positiveInt.default(2000),
-    MACHI_WORKER_BATCH_MS: positiveInt.default(200),
-    MACHI_WORKER_GROUP: z.string().min(1).default('machi-writer'),
-    MACHI_LOW_BATTERY_V: z.coerce.number({ error: 'expected volts, e.g. 2.5' }).positive().default(2.5),
-    MACHI_HEALTH_TICK_MS: positiveInt.default(5000),
+    MACHI_WORKER_BATCH_SIZE: positiveInt
+      .default(2000)
+      .describe('Kafka → InfluxDB writer: records per write at most'),
+    MACHI_WORKER_BATCH_MS: positiveInt
+      .default(200)
+      .describe(
+        'Kafka → InfluxDB writer: a batch is written at the latest this long after its first record, ms',
+      ),
+    MACHI_WORKER_GROUP: z
+      .string()
+      .min(1)
+      .default('machi-writer')
+      .describe('Kafka consumer group of the writers'),
+    MACHI_LOW_BATTERY_V: z.coerce
+      .number({ error: 'expected volts, e.g. 2.5' })
+      .positive()
+      .default(2.5)
+      .describe('battery voltage below which a device is reported low'),
+    MACHI_HEALTH_TICK_MS: positiveInt.default(5000).describe('how often device silence is judged, ms'),
 
-    MACHI_ALERT_DEBOUNCE_S: z.coerce.number({ error: 'expected seconds' }).min(0).default(60),
-    MACHI_ALERT_CLEAR_S: z.coerce.number({ error: 'expected seconds' }).min(0).default(600),
-    MACHI_ALERT_K: positiveInt.default(2),
-    MACHI_ALERT_RADIUS_M: positiveInt.default(1500),
-    MACHI_ALERT_RISE_CM_PER_MIN: z.coerce.number({ error: 'expected cm per minute' }).positive().default(1),
-    MACHI_ALERT_RENOTIFY_S: positiveInt.default(300),
-    MACHI_CLOCK_SKEW_S: positiveInt.default(300),
-    MACHI_WEBHOOK_BACKLOG_ALERT_S: positiveInt.default(300),
-    MACHI_ALERT_REPUBLISH_S: positiveInt.default(60),
-    MACHI_ALERT_REPLAY_S: z.coerce.number({ error: 'expected seconds' }).min(0).default(3600),
+    MACHI_ALERT_DEBOUNCE_S: z.coerce
+      .number({ error: 'expected seconds' })
+      .min(0)
+      .default(60)
+      .describe('how long wet must hold before a sensor counts, seconds'),
+    MACHI_ALERT_CLEAR_S: z.coerce
+      .number({ error: 'expected seconds' })
+      .min(0)
+      .default(600)
+      .describe('how long dry must hold before an alert clears, seconds'),
+    MACHI_ALERT_K: positiveInt
+      .default(2)
+      .describe('corroboration: wet sensors within the radius needed for an alert'),
+    MACHI_ALERT_RADIUS_M: positiveInt.default(1500).describe('corroboration radius, metres'),
+    MACHI_ALERT_RISE_CM_PER_MIN: z.coerce
+      .number({ error: 'expected cm per minute' })
+      .positive()
+      .default(1)
+      .describe('a rate of rise that corroborates alone, cm per minute'),
+    MACHI_ALERT_RENOTIFY_S: positiveInt
+      .default(300)
+      .describe('unacknowledged alerts are notified again this often, seconds'),
+    MACHI_CLOCK_SKEW_S: positiveInt
+      .default(300)
+      .describe('a device clock further than this from broker time is flagged `CLOCK_SKEW`, seconds'),
+    MACHI_WEBHOOK_BACKLOG_ALERT_S: positiveInt
+      .default(300)
+      .describe(
+        'an alert output (webhook receiver, InfluxDB annotations) this far behind is logged as an error, seconds',
+      ),
+    MACHI_ALERT_REPUBLISH_S: positiveInt
+      .default(60)
+      .describe(
+        'how often the retained alert state, sign notices and device status are published again (also on every reconnect), seconds',
+      ),
+    MACHI_ALERT_REPLAY_S: z.coerce
+      .number({ error: 'expected seconds' })
+      .min(0)
+      .default(3600)
+      .describe('history replayed to rebuild the alert state on start, seconds'),
     MACHI_WEBHOOK_URLS: z
       .string()
       .default('')
@@ -161,29 +353,58 @@ export const EnvSchema = z
           .map((u) => u.trim())
           .filter(Boolean),
       )
-      .pipe(z.array(WebhookUrl)),
-    MACHI_WEBHOOK_SECRET: z.string().min(8).default('webhook-dev-secret'),
-    MACHI_WEBHOOKS: WebhookTargets.default([]),
+      .pipe(z.array(WebhookUrl))
+      .describe(
+        'demo only (production refuses it): comma-separated webhook URLs all signed with `MACHI_WEBHOOK_SECRET`, key id `shared`',
+      ),
+    MACHI_WEBHOOK_SECRET: z
+      .string()
+      .min(8)
+      .default('webhook-dev-secret')
+      .describe('demo only: the one HMAC key of `MACHI_WEBHOOK_URLS`'),
+    MACHI_WEBHOOKS: WebhookTargets.default([]).describe(
+      'webhook receivers as JSON, `[{"url":"https://…","keyId":"2026-08","secret":"…"}]`: each its own HMAC key, named in `X-Machi-Key-Id`; https only, plain http only to localhost, 127.0.0.0/8 or ::1',
+    ),
 
     MACHI_FORECAST_CRON: z
       .string()
       .min(9, 'expected a cron expression like */5 * * * *')
-      .default('*/5 * * * *'),
-    MACHI_FORECAST_STALE_S: positiveInt.default(1800),
-    MACHI_FORECAST_HISTORY_DAYS: positiveInt.default(70),
+      .default('*/5 * * * *')
+      .describe('schedule of `machi forecast serve` (cron)'),
+    MACHI_FORECAST_STALE_S: positiveInt
+      .default(1800)
+      .describe('age after which a kept forecast is marked stale, seconds'),
+    MACHI_FORECAST_HISTORY_DAYS: positiveInt.default(70).describe('history read per forecast run, days'),
 
-    MACHI_SIGNAGE_ROTATE_S: positiveInt.default(8),
-    MACHI_SIGNAGE_STALE_S: positiveInt.default(2700),
-    MACHI_SIGNAGE_HEARTBEAT_S: positiveInt.default(30),
-    MACHI_OFFICE_TILE_URL: z.string().min(1).optional(),
+    MACHI_SIGNAGE_ROTATE_S: positiveInt.default(8).describe('sign language rotation, seconds'),
+    MACHI_SIGNAGE_STALE_S: positiveInt
+      .default(2700)
+      .describe('age after which congestion is shown as not current, seconds'),
+    MACHI_SIGNAGE_HEARTBEAT_S: positiveInt.default(30).describe('sign heartbeat interval, seconds'),
+    MACHI_OFFICE_TILE_URL: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'tile URL template for the office map', unset: 'plain coordinate view' }),
     // The open-data API (/api/v1, /ngsi-ld/v1): requests a minute per client address, and the
     // public origin its catalogue links use (else the request's own Host).
-    MACHI_API_RATE_PER_MIN: positiveInt.default(300),
-    MACHI_PUBLIC_URL: url.optional(),
+    MACHI_API_RATE_PER_MIN: positiveInt
+      .default(300)
+      .describe(
+        'open-data API and NGSI-LD: requests a minute per client address ([open-data.md](open-data.md))',
+      ),
+    MACHI_PUBLIC_URL: url.optional().meta({
+      description: 'public origin for links in the OpenAPI document and the catalogue',
+      unset: "the request's own Host",
+    }),
     // NGSI-LD push: each flood reading's FloodMonitoring entity is upserted to this context broker
     // (its base URL), in batches of at most MACHI_NGSI_LD_UPSERT_BATCH entities.
-    MACHI_NGSI_LD_UPSERT_URL: url.optional(),
-    MACHI_NGSI_LD_UPSERT_BATCH: positiveInt.default(100),
+    MACHI_NGSI_LD_UPSERT_URL: url
+      .optional()
+      .describe(
+        "push every real flood reading's FloodMonitoring entity to this NGSI-LD context broker (its base URL) ([open-data.md](open-data.md#push-to-a-context-broker))",
+      ),
+    MACHI_NGSI_LD_UPSERT_BATCH: positiveInt.default(100).describe('entities per NGSI-LD upsert at most'),
   })
   .superRefine((e, ctx) => {
     // Settings that only work together: name the missing half rather than ignore the other.
@@ -213,6 +434,24 @@ export const EnvSchema = z
       'plain needs KAFKA_SSL=true or KAFKA_SSL_CA: it sends the password as it is',
     );
   });
+
+/**
+ * Settings read outside loadConfig, documented beside the others: where the native stack keeps its
+ * downloads and state (src/stack/tools.ts) and the seed of the demo registry's secrets
+ * (src/registry/secrets.ts).
+ */
+export const ToolEnvSchema = z.object({
+  MACHI_CACHE_DIR: z.string().optional().meta({
+    description:
+      "Kafka's jars and the `influxd` binary (`machi stack`), shared by every clone on the machine",
+    unset: '`$XDG_CACHE_HOME/machi`, else `~/.cache/machi`',
+  }),
+  MACHI_STACK_DIR: z.string().optional().meta({
+    description: 'data, logs and PID files of the native stack (`machi stack`)',
+    unset: '`$TMPDIR/machi-stack`',
+  }),
+  MACHI_DEMO_SEED: z.string().default('takeo-demo').describe("seed of the demo registry's device secrets"),
+});
 
 export const ConfigSchema = EnvSchema.transform((e) => ({
   mode: e.MACHI_MODE,

@@ -74,6 +74,10 @@ export const ERRORS = {
   SPAWN: { what: 'a stack process could not be started', retriable: false },
   START_FAILED: { what: 'a stack process exited while starting', retriable: false },
   START_TIMEOUT: { what: 'a stack process did not become ready in time', retriable: true },
+  START_INTERRUPTED: {
+    what: 'Ctrl-C (or SIGTERM) during stack start-up: what it had spawned was stopped',
+    retriable: true,
+  },
 } as const;
 
 /** The code as it appears in answers, logs and exit messages. */

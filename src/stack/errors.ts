@@ -6,7 +6,8 @@ export type StackErrorCode =
   | 'MACHI_ERR_PORT_IN_USE'
   | 'MACHI_ERR_SPAWN'
   | 'MACHI_ERR_START_FAILED'
-  | 'MACHI_ERR_START_TIMEOUT';
+  | 'MACHI_ERR_START_TIMEOUT'
+  | 'MACHI_ERR_START_INTERRUPTED';
 
 export class StackError extends Error {
   constructor(

@@ -1,7 +1,16 @@
 // InfluxDB 1.8 (pure Go, built from the Go module proxy) with Flux and the /api/v2 endpoints on.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertPortFree, isOurs, readPid, type StartResult, spawnDetached, waitUntil } from './processes.ts';
+import {
+  assertPortFree,
+  isOurs,
+  readPid,
+  type StartResult,
+  spawnDetached,
+  stopProcess,
+  throwIfInterrupted,
+  waitUntil,
+} from './processes.ts';
 import { cacheDir, INFLUXDB_MODULE, INFLUXDB_VERSION, requireTool, runStep, stateDir } from './tools.ts';
 
 export interface InfluxEndpoint {
@@ -25,7 +34,7 @@ export function influxPaths(env = process.env) {
 }
 
 /** Builds influxd once per machine with `go install` (about a minute on 2 cores). */
-export async function ensureInfluxd(env = process.env): Promise<void> {
+export async function ensureInfluxd(env = process.env, signal?: AbortSignal): Promise<void> {
   const paths = influxPaths(env);
   if (existsSync(paths.influxd)) return;
   requireTool('go');
@@ -44,6 +53,7 @@ export async function ensureInfluxd(env = process.env): Promise<void> {
     },
     // `go: downloading ...` lines are the build's progress.
     showLine: (line) => line.startsWith('go: downloading') || /error|cannot/i.test(line),
+    signal,
   });
   console.log('  [go] influxd built');
 }
@@ -91,7 +101,12 @@ async function createDatabase(endpoint: InfluxEndpoint): Promise<void> {
   if (!res.ok) throw new Error(`CREATE DATABASE failed: ${res.status} ${await res.text()}`);
 }
 
-export async function startInfluxd(endpoint: InfluxEndpoint, env = process.env): Promise<StartResult> {
+/** Aborting `signal` stops the influxd this call spawned and rejects with MACHI_ERR_START_INTERRUPTED. */
+export async function startInfluxd(
+  endpoint: InfluxEndpoint,
+  env = process.env,
+  signal?: AbortSignal,
+): Promise<StartResult> {
   const paths = influxPaths(env);
   if (isOurs(readPid(paths.pid))) {
     await createDatabase(endpoint);
@@ -99,10 +114,11 @@ export async function startInfluxd(endpoint: InfluxEndpoint, env = process.env):
   }
   // An InfluxDB someone else runs (docker with 2.7, which makes its own bucket) is used as it is.
   if (await influxPingOk(endpoint).catch(() => false)) return 'external';
-  await ensureInfluxd(env);
+  await ensureInfluxd(env, signal);
   await assertPortFree(endpoint.host, endpoint.port, 'InfluxDB');
   await assertPortFree(endpoint.host, endpoint.port + 2, 'the InfluxDB RPC service');
   writeConfig(endpoint, env);
+  throwIfInterrupted(signal, 'preparing InfluxDB');
   const record = spawnDetached({
     command: paths.influxd,
     args: ['run', '-config', paths.config],
@@ -111,11 +127,18 @@ export async function startInfluxd(endpoint: InfluxEndpoint, env = process.env):
     marker: 'influxd',
     env,
   });
-  await waitUntil(`InfluxDB on ${endpoint.host}:${endpoint.port}`, () => influxPingOk(endpoint), {
-    timeoutMs: 60_000,
-    pid: record.pid,
-    logFile: paths.log,
-  });
+  try {
+    await waitUntil(`InfluxDB on ${endpoint.host}:${endpoint.port}`, () => influxPingOk(endpoint), {
+      timeoutMs: 60_000,
+      pid: record.pid,
+      logFile: paths.log,
+      signal,
+    });
+  } catch (err) {
+    // Leave no influxd of this call running half-started.
+    await stopProcess(paths.pid, 5000);
+    throw err;
+  }
   await createDatabase(endpoint);
   return 'started';
 }

@@ -21,6 +21,7 @@ import {
   type StartResult,
   spawnDetached,
   stopProcess,
+  throwIfInterrupted,
   waitUntil,
 } from './processes.ts';
 import {
@@ -61,7 +62,7 @@ const POM = `<project xmlns="http://maven.apache.org/POM/4.0.0">
 `;
 
 /** Fetches Kafka's jars and their dependencies with Maven once per machine. */
-export async function ensureKafkaJars(env = process.env): Promise<void> {
+export async function ensureKafkaJars(env = process.env, signal?: AbortSignal): Promise<void> {
   const paths = kafkaPaths(env);
   const marker = join(paths.home, '.complete');
   if (existsSync(marker)) return;
@@ -89,6 +90,7 @@ export async function ensureKafkaJars(env = process.env): Promise<void> {
       hint: 'Maven could not fetch the Kafka jars: check that Maven Central is reachable (proxy settings in ~/.m2/settings.xml).',
     },
     showLine: (line) => /Downloaded from|BUILD|ERROR/.test(line),
+    signal,
   });
   writeFileSync(marker, new Date().toISOString());
 }
@@ -150,11 +152,13 @@ export async function kafkaMetadataOk(endpoint: KafkaEndpoint): Promise<boolean>
 /**
  * Starts the nodes of a `nodes`-node Kafka whose first client port is `endpoint` that are not
  * running, on their own data. By default as many nodes as the state directory holds (one at first).
+ * Aborting `signal` stops the nodes this call spawned and rejects with MACHI_ERR_START_INTERRUPTED.
  */
 export async function startKafka(
   endpoint: KafkaEndpoint,
   env = process.env,
   nodes = kafkaNodesOnDisk(env) ?? 1,
+  signal?: AbortSignal,
 ): Promise<StartResult> {
   assertLayoutOnDisk(nodes, env);
   const layout = kafkaLayout(endpoint, nodes, env);
@@ -162,7 +166,7 @@ export async function startKafka(
   if (down.length === 0) return 'already-running';
   // A broker someone else runs (docker, a CI service) is used as it is.
   if (down.length === layout.length && (await kafkaMetadataOk(endpoint))) return 'external';
-  await ensureKafkaJars(env);
+  await ensureKafkaJars(env, signal);
   const { home, libs } = kafkaPaths(env);
   if (readdirSync(libs).length === 0) {
     throw new StackError('MACHI_ERR_FETCH_FAILED', `no jars in ${libs}; delete ${home} and retry.`);
@@ -177,6 +181,7 @@ export async function startKafka(
     writeNodeConfig(node, layout);
     formatStorage(node, clusterId, env);
   }
+  throwIfInterrupted(signal, 'preparing Kafka');
   // All at once: a node of a cluster is ready only once a majority of the voters runs.
   const spawned = down.map((node) => ({ node, record: spawnNode(node, nodes, env) }));
   try {
@@ -186,6 +191,7 @@ export async function startKafka(
           timeoutMs: 90_000,
           pid: record.pid,
           logFile: node.log,
+          signal,
         }),
       ),
     );

@@ -97,30 +97,61 @@ export async function assertPortFree(host: string, port: number, service: string
   throw new StackError(
     'MACHI_ERR_PORT_IN_USE',
     `${service} needs ${host}:${port}, but that port is already in use${who ? ` (${who})` : ''}.\n` +
-      `Stop whatever listens there, or point machi elsewhere (see README, Configuration).`,
+      `Stop whatever listens there, or point machi elsewhere (docs/configuration.md).`,
   );
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    if (signal?.aborted) done();
+    else signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
-/** Polls `probe` until it returns true, the process dies or the time runs out. */
+/** Start-up stops at its next step once `signal` has aborted (Ctrl-C); the caller stops what it spawned. */
+export function throwIfInterrupted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) {
+    throw new StackError('MACHI_ERR_START_INTERRUPTED', `start-up interrupted while ${what}`);
+  }
+}
+
+/** `work`'s answer, or `fallback` as soon as `signal` aborts: a slow probe must not hold up a Ctrl-C. */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, fallback: T): Promise<T> {
+  if (!signal) return work;
+  let onAbort = () => {};
+  const aborted = new Promise<T>((resolve) => {
+    onAbort = () => resolve(fallback);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
+}
+
+/** Polls `probe` until it returns true, the process dies, the time runs out or `signal` aborts. */
 export async function waitUntil(
   what: string,
   probe: () => Promise<boolean>,
-  opts: { timeoutMs: number; pid?: number; logFile?: string },
+  opts: { timeoutMs: number; pid?: number; logFile?: string; signal?: AbortSignal },
 ): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
+    throwIfInterrupted(opts.signal, `waiting for ${what}`);
+    const ready = probe().catch(() => false);
+    if (await unlessAborted(ready, opts.signal, false)) return;
     if (opts.pid !== undefined && !alive(opts.pid)) {
       throw new StackError(
         'MACHI_ERR_START_FAILED',
         `${what} exited during start-up.${logTail(opts.logFile)}`,
       );
     }
-    await sleep(250);
+    await sleep(250, opts.signal);
   }
   throw new StackError(
     'MACHI_ERR_START_TIMEOUT',

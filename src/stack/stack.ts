@@ -4,7 +4,7 @@ import { StackError } from './errors.ts';
 import { type InfluxEndpoint, influxPaths, influxPingOk, startInfluxd } from './influxdb.ts';
 import { kafkaMetadataOk, startKafka, stopKafka } from './kafka.ts';
 import { type KafkaEndpoint, kafkaLayout, kafkaNodesOnDisk } from './kafka-nodes.ts';
-import { isOurs, readPid, stopProcess } from './processes.ts';
+import { isOurs, readPid, stopProcess, throwIfInterrupted } from './processes.ts';
 
 export type ServiceName = 'kafka' | 'influxdb';
 
@@ -23,17 +23,19 @@ export function endpoints(config: Config): { kafka: KafkaEndpoint; influx: Influ
 
 /**
  * Starts whatever is not running yet; returns the services this call started. Kafka runs as
- * `kafkaNodes` nodes, by default as many as its state directory holds (one at first).
+ * `kafkaNodes` nodes, by default as many as its state directory holds (one at first). Aborting
+ * `signal` (Ctrl-C) stops what this call started and rejects with MACHI_ERR_START_INTERRUPTED.
  */
 export async function stackUp(
   config: Config,
   env = process.env,
   kafkaNodes = kafkaNodesOnDisk(env) ?? 1,
+  signal?: AbortSignal,
 ): Promise<ServiceName[]> {
   const ep = endpoints(config);
   const started: ServiceName[] = [];
   try {
-    if ((await startKafka(ep.kafka, env, kafkaNodes)) === 'started') started.push('kafka');
+    if ((await startKafka(ep.kafka, env, kafkaNodes, signal)) === 'started') started.push('kafka');
     const layout = kafkaLayout(ep.kafka, kafkaNodes, env);
     for (const node of layout) {
       const label = kafkaNodes === 1 ? 'Kafka    ' : `Kafka ${node.id}/${kafkaNodes}`;
@@ -42,8 +44,10 @@ export async function stackUp(
     const brokers = layout.map((n) => `${n.host}:${n.port}`).join(',');
     if (kafkaNodes > 1 && config.kafka.brokers.join(',') !== brokers)
       console.log(`  clients should list every node: KAFKA_BROKERS=${brokers}`);
-    if ((await startInfluxd(ep.influx, env)) === 'started') started.push('influxdb');
+    if ((await startInfluxd(ep.influx, env, signal)) === 'started') started.push('influxdb');
     console.log(`✓ InfluxDB  http://${ep.influx.host}:${ep.influx.port}   log: ${influxPaths(env).log}`);
+    // A Ctrl-C that came as the last service got ready still means: leave nothing of this call running.
+    throwIfInterrupted(signal, 'starting the stack');
     return started;
   } catch (err) {
     // Leave nothing half-started: stop what this call started before reporting the failure.

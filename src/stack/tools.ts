@@ -47,9 +47,15 @@ export function runStep(opts: {
   env?: NodeJS.ProcessEnv;
   failure: { code: 'MACHI_ERR_FETCH_FAILED' | 'MACHI_ERR_BUILD_FAILED'; hint: string };
   showLine?: (line: string) => boolean;
+  /** Aborting kills the step (Ctrl-C during a download or build). */
+  signal?: AbortSignal;
 }): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(opts.command, opts.args, { cwd: opts.cwd, env: opts.env ?? process.env });
+    const child = spawn(opts.command, opts.args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      signal: opts.signal,
+    });
     const recent: string[] = [];
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) {
@@ -62,7 +68,11 @@ export function runStep(opts: {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', (err) =>
-      reject(new StackError(opts.failure.code, `${opts.label}: ${err.message}. ${opts.failure.hint}`)),
+      reject(
+        opts.signal?.aborted
+          ? new StackError('MACHI_ERR_START_INTERRUPTED', `start-up interrupted during ${opts.label}`)
+          : new StackError(opts.failure.code, `${opts.label}: ${err.message}. ${opts.failure.hint}`),
+      ),
     );
     child.on('close', (code) => {
       if (code === 0) resolve();
