@@ -7,13 +7,13 @@
 // audit trail are replayed with outputs muted; then the rebuilt state is reconciled with what the
 // trail last said (same episode, same id; what changed while down is announced), the whole state
 // is published retained, and only then are acknowledgements and the wall-clock tick taken.
-import { Partitioners } from 'kafkajs';
 import type { MqttClient } from 'mqtt';
 import { ensureTopics, fetchReplayOffsets, STARTUP_RETRY } from '../bus/admin.ts';
 import { QUICK_REJOIN_CONSUMER } from '../bus/consumer.ts';
+import { FencedProducer } from '../bus/fenced-producer.ts';
 import { createKafka } from '../bus/kafka.ts';
 import { OrderedKafkaWriter } from '../bus/ordered-writer.ts';
-import { ReplayProgress } from '../bus/replay-progress.ts';
+import { ReplayProgress, readBatchEnds } from '../bus/replay-progress.ts';
 import { kafkaTopics } from '../bus/topics.ts';
 import { webhookTargets } from '../config/webhooks.ts';
 import { retry } from '../lib/retry.ts';
@@ -57,8 +57,16 @@ export function alertsComponent(runtime: Runtime): Component {
     ...QUICK_REJOIN_CONSUMER,
     groupId: `${config.kafka.clientId}-alerts-${process.pid}-${Date.now().toString(36)}`,
   });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  const toKafka = new OrderedKafkaWriter(producer, log, metrics.auditPending);
+  // Fenced: once another alerts process of the city took over, none of this one's writes lands.
+  const producer = new FencedProducer({
+    kafka,
+    transactionalId: `${config.kafka.clientId}.${config.kafka.topicPrefix}.alerts`,
+    stillHolds: () => runtime.lease?.holds() ?? Promise.resolve(true),
+  });
+  const toKafka = new OrderedKafkaWriter(producer, log, metrics.auditPending, (err) => {
+    log.error({ err: err.message }, 'fenced: another alerts process writes the audit trail now');
+    runtime.lease?.lost(`fenced by a newer alerts process (${err.message})`);
+  });
   const trail = new AuditTrail();
   const outboxes: Outbox[] = [];
   const timers: NodeJS.Timeout[] = [];
@@ -220,7 +228,8 @@ export function alertsComponent(runtime: Runtime): Component {
     name: 'alerts',
     async start() {
       await ensureTopics(kafka, config);
-      await producer.connect();
+      // Before the trail is read: fences the predecessor and aborts what it left open.
+      await producer.init();
       // Outputs first: a new output's group starts at the end of the trail before any event is written.
       const influx = new InfluxWriter(config, log);
       outboxes.push(await output('influxdb-annotations', 'annotations', annotationOutput(influx)));
@@ -257,6 +266,7 @@ export function alertsComponent(runtime: Runtime): Component {
         await fetchReplayOffsets(kafka, [topics.alertEvents], now - TRAIL_LOOKBACK_MS),
       ];
       replay = new ReplayProgress(offsets);
+      readBatchEnds(consumer, replay, restore);
       const seeks = offsets.flatMap((o) => o.seeks);
       await consumer.connect();
       await retry(

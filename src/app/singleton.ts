@@ -1,7 +1,8 @@
 // Runs a component in one process of its role at a time (`machi alerts`, `machi forecast serve`):
 // every process holds a Kafka lease (src/bus/leadership.ts) and only its leader builds and starts the
 // component. Taking over is the component's own start: the alert engine replays Kafka and
-// reconciles with the audit trail, its outputs resume from their groups' committed offsets.
+// reconciles with the audit trail, its outputs resume from their groups' committed offsets, and its
+// fenced writes (src/bus/fenced-producer.ts) make any later write of its predecessor fail.
 // A standby is live (/healthz) but not ready (/readyz 503): a load balancer sends the office's
 // acknowledgements to the leader only. A leader that loses the lease exits at once, without
 // flushing: whatever it did not write while cut off must not reach Kafka beside the new leader's.
@@ -39,16 +40,24 @@ export function singleton(role: SingletonRole, factory: ComponentFactory): Compo
     let inner: Component | undefined;
     let starting: Promise<void> | undefined;
     let stopping = false;
+    /** The component started (and registered its own readiness checks). */
+    let active = false;
 
     function acquired(): void {
       if (stopping) return;
       const began = Date.now();
       log.info('leadership acquired: starting');
       gauge.set({ role }, 1);
-      const component = factory(runtime);
+      const component = factory({
+        ...runtime,
+        lease: { holds: () => lease?.holds() ?? Promise.resolve(false), lost },
+      });
       inner = component;
       starting = component.start().then(
-        () => log.info({ ms: Date.now() - began }, 'active'),
+        () => {
+          active = true;
+          log.info({ ms: Date.now() - began }, 'active');
+        },
         (err: Error) => lost(`start failed: ${err.message}`),
       );
     }
@@ -64,7 +73,7 @@ export function singleton(role: SingletonRole, factory: ComponentFactory): Compo
       name: `${role} (singleton)`,
       async start() {
         gauge.set({ role }, 0);
-        runtime.readiness[`${role}.active`] = () => lease?.leading === true;
+        runtime.readiness[`${role}.active`] = () => lease?.leading === true && active;
         await ensureTopics(kafka, config, [topic]);
         lease = await joinLease({
           kafka,

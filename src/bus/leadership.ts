@@ -92,12 +92,15 @@ export interface LeaseOptions {
 
 export interface Lease {
   readonly leading: boolean;
+  /** Asks Kafka, now: is the lease this member's? (`leading` is what this process last heard.) */
+  holds(): Promise<boolean>;
   /** Leaves the group: a standby is assigned the lease at once, without waiting for a session to end. */
   stop(): Promise<void>;
 }
 
 export async function joinLease(o: LeaseOptions): Promise<Lease> {
   let since: number | undefined;
+  let memberId: string | undefined;
   const consumer = o.kafka.consumer({
     ...IDLE_TOPIC_CONSUMER,
     ...QUICK_REJOIN_CONSUMER,
@@ -106,6 +109,7 @@ export async function joinLease(o: LeaseOptions): Promise<Lease> {
   });
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     const holds = (payload.memberAssignment[o.topic]?.length ?? 0) > 0;
+    memberId = payload.memberId;
     if (holds && since === undefined) {
       since = Date.now();
       o.onAcquired();
@@ -125,6 +129,19 @@ export async function joinLease(o: LeaseOptions): Promise<Lease> {
   return {
     get leading() {
       return since !== undefined;
+    },
+    async holds() {
+      if (since === undefined) return false;
+      const admin = o.kafka.admin();
+      await admin.connect();
+      try {
+        const [group] = (await admin.describeGroups([o.groupId])).groups;
+        const me = group?.members.find((m) => m.memberId === memberId);
+        const assigned = me && MemberAssignment.decode(me.memberAssignment)?.assignment[o.topic];
+        return group?.state === 'Stable' && (assigned?.length ?? 0) > 0;
+      } finally {
+        await admin.disconnect();
+      }
     },
     stop: () => consumer.disconnect(),
   };

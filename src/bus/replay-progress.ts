@@ -1,5 +1,6 @@
 // Start-up replay: records produced before a consumer started are history, read to rebuild its
 // state (the alert engine's, the office's alert history); it is whole once every partition's is read.
+import type { Consumer } from 'kafkajs';
 import type { ReplayOffsets } from './admin.ts';
 
 export class ReplayProgress {
@@ -35,4 +36,16 @@ export class ReplayProgress {
   get done(): boolean {
     return this.remaining.size === 0;
   }
+}
+
+/**
+ * Notes the last offset of every batch `consumer` fetched, control records included. A partition
+ * written in transactions (the alert audit trail) ends with a commit marker no consumer is handed,
+ * and kafkajs reports it only here (a batch of markers alone never reaches eachBatch or
+ * eachMessage); without this the replay of such a partition would never be whole.
+ */
+export function readBatchEnds(consumer: Consumer, progress: ReplayProgress, onDone?: () => void): () => void {
+  return consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (progress.read(payload.topic, payload.partition, payload.lastOffset)) onDone?.();
+  });
 }

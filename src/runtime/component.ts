@@ -23,6 +23,13 @@ export interface Runtime {
   readiness: Record<string, ReadinessCheck>;
   /** Set by an in-process broker once it listens, so other components reach it (even on port 0). */
   local: { mqttPort?: number; tlsPort?: number };
+  /** Set for a component that runs once per role (src/app/singleton.ts): the process's lease. */
+  lease?: {
+    /** Asks Kafka whether the lease is still this process's. */
+    holds(): Promise<boolean>;
+    /** The component found a newer process in its place (fenced): the process exits as on a lost lease. */
+    lost(reason: string): void;
+  };
 }
 
 /**

@@ -2,7 +2,8 @@
 // `machi forecast serve` beside one `machi broker` and `machi worker`. Exactly one of each is
 // active; the active one is SIGKILLed mid-episode (mid-schedule) and the standby takes over within
 // 10 s, from Kafka: the episode keeps its id, the next transition is raised once, every webhook
-// delivery id arrives once and none is lost; the next forecast run is the other forecaster's.
+// delivery id arrives once and none is lost; the next forecast run is the other forecaster's. An
+// active alert service frozen past its session is fenced on its return: its writes are refused.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,10 @@ const AREA = 'takeo-town';
 const FIRST = 'fs-takeo-001';
 const SECOND = 'fs-takeo-005';
 const SECRET = 'singleton-webhook-secret';
+/** The fencing case's area, away from the first case's episode (left open). */
+const FENCED_AREA = 'kitagata';
+const FENCED_SENSOR = 'fs-kitagata-001';
+const FENCED_CLEAR_S = 12;
 
 const prefix = uniqueName('singletons');
 const logDir = mkdtempSync(join(tmpdir(), 'machi-singletons-'));
@@ -176,6 +181,86 @@ it('two alert services: one active; SIGKILLed mid-episode, the standby takes ove
   } finally {
     await flood.stop();
     await office.close();
+    await trail.stop();
+    await sink.down();
+    // The next case elects among its own services.
+    await Promise.all([first, second].map((m) => stopChild(m.child)));
+  }
+});
+
+it('a frozen alert service that comes back with a transition due is fenced: it writes nothing and exits 75', {
+  timeout: 120_000,
+}, async () => {
+  const sink = new WebhookSink(await freePort(), SECRET);
+  await sink.up();
+  // The clear falls due while the first service is frozen: the second, active by then, writes it;
+  // the first, on SIGCONT, finds it due at its first tick, before it hears that it lost the lease.
+  const env = {
+    MACHI_ALERT_DEBOUNCE_S: '1',
+    MACHI_ALERT_CLEAR_S: String(FENCED_CLEAR_S),
+    MACHI_ALERT_RADIUS_M: '3000',
+    MACHI_ALERT_RENOTIFY_S: '3600',
+    MACHI_WEBHOOK_URLS: sink.url,
+    MACHI_WEBHOOK_SECRET: SECRET,
+  };
+  const trail = await collectTopic(testKafka(), kafkaTopics(prefix).alertEvents);
+  const real = () =>
+    trail.records
+      .map((r) => AlertEvent.parse(JSON.parse(r.value)))
+      .filter((e) => !e.drill && e.areaId === FENCED_AREA);
+  const first = await machi('fenced-1', ['alerts'], env);
+  expect(await first.answers('/readyz', 200)).toBeDefined();
+  const second = await machi('fenced-2', ['alerts'], env);
+  expect(await second.answers('/healthz', 200)).toBeDefined();
+  const url = `mqtt://127.0.0.1:${mqttPort}`;
+  const flood = new Flood(url, loadRegistry(config.devicesDir), [FENCED_AREA], 2000);
+  flood.start();
+  try {
+    await flood.set({ [FENCED_SENSOR]: { wet: true } });
+    const raised = await waitFor(() => real().find((e) => e.transition === 'raised'), 20_000);
+    // Raised live, by the rule: /readyz said 200 only once the service had restored its state.
+    expect(raised?.rule).toBe('single-sensor');
+    const dryAt = await flood.set({ [FENCED_SENSOR]: { wet: false } });
+    // The first service has read the dry reading (its clear is pending) when it is frozen.
+    await new Promise((r) => setTimeout(r, 3000));
+    const exited = new Promise<number | null>((resolve) => first.child.once('exit', resolve));
+    first.child.kill('SIGSTOP');
+    expect(await second.answers('/readyz', 200, 30_000), 'the standby never became ready').toBeDefined();
+    const cleared = await waitFor(() => real().find((e) => e.transition === 'cleared'), 30_000);
+    expect(cleared?.alertId, 'the new leader did not clear the alert').toBe(raised?.alertId);
+    // The new leader may clear a little early (at its restore); the first is resumed once the clear
+    // is surely due on its own clock too.
+    await new Promise((r) => setTimeout(r, Math.max(0, dryAt + FENCED_CLEAR_S * 1000 + 1500 - Date.now())));
+    first.child.kill('SIGCONT');
+    expect(
+      await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))]),
+    ).toBe(LEASE_LOST_EXIT);
+
+    // The new leader goes on: the next episode is its, once.
+    await flood.set({ [FENCED_SENSOR]: { wet: true } });
+    const next = await waitFor(
+      () => real().find((e) => e.transition === 'raised' && e.alertId !== raised?.alertId),
+      20_000,
+    );
+    expect(next, 'the new leader raised nothing after the old one exited').toBeDefined();
+    await waitFor(() => (sink.deliveries.length >= real().length ? true : undefined), 20_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(real().map((e) => `${e.transition}:${e.alertId}`)).toEqual([
+      `raised:${raised?.alertId}`,
+      `cleared:${raised?.alertId}`,
+      `raised:${next?.alertId}`,
+    ]);
+    // Every delivery id once; the first case's events went to its own receiver.
+    const trailIds = trail.records
+      .filter((r) => AlertEvent.parse(JSON.parse(r.value)).areaId === FENCED_AREA)
+      .map((r) => deliveryIdOf(Buffer.from(r.value)));
+    const delivered = sink.deliveries.map((d) => d.deliveryId);
+    expect(delivered.sort()).toEqual([...trailIds].sort());
+    expect(new Set(delivered).size).toBe(delivered.length);
+    expect(first.log()).toMatch(/fenced: another alerts process writes the audit trail now/);
+  } finally {
+    first.child.kill('SIGCONT');
+    await flood.stop();
     await trail.stop();
     await sink.down();
   }

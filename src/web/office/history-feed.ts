@@ -6,7 +6,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { ensureTopics, fetchReplayOffsets } from '../../bus/admin.ts';
 import { IDLE_TOPIC_CONSUMER } from '../../bus/consumer.ts';
 import { createKafka } from '../../bus/kafka.ts';
-import { ReplayProgress } from '../../bus/replay-progress.ts';
+import { ReplayProgress, readBatchEnds } from '../../bus/replay-progress.ts';
 import { kafkaTopics } from '../../bus/topics.ts';
 import type { Config } from '../../config/config.ts';
 import { retry } from '../../lib/retry.ts';
@@ -64,6 +64,7 @@ export class AlertHistoryFeed {
     const offsets = await fetchReplayOffsets(this.kafka, [this.topic], Date.now() - HISTORY_LOOKBACK_MS);
     const progress = new ReplayProgress([offsets]);
     await this.startGroupAt(offsets.seeks);
+    const unfollow = readBatchEnds(this.consumer, progress);
     try {
       await this.consumer.connect();
       await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
@@ -76,6 +77,7 @@ export class AlertHistoryFeed {
       });
     } catch (err) {
       // The next attempt starts from a clean consumer (kafkajs refuses to subscribe a running one).
+      unfollow();
       await this.consumer.disconnect().catch(() => {});
       throw err;
     }
