@@ -10,7 +10,9 @@ import { bruteForceCase } from './cases/brute-force.ts';
 import { connectionsCase } from './cases/connections.ts';
 import { e2eCase } from './cases/e2e.ts';
 import { ingestCase } from './cases/ingest.ts';
+import { reconnectStormCase } from './cases/reconnect-storm.ts';
 import { replayBurstCase } from './cases/replay-burst.ts';
+import { scaleOutCase } from './cases/scale-out.ts';
 import type { BenchCase } from './lib/case.ts';
 import { type CaseResult, writeResults } from './lib/report.ts';
 
@@ -21,6 +23,8 @@ const CASES: BenchCase[] = [
   connectionsCase,
   replayBurstCase,
   bruteForceCase,
+  reconnectStormCase,
+  scaleOutCase,
 ];
 
 const { values } = parseArgs({

@@ -5,13 +5,13 @@
 // every publish is acknowledged. The broker can hold no more sockets than its open-files limit:
 // when that is below 20,000 (+ a reserve for its own files) the case runs the largest count that
 // fits and says so.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeLoadRegistry } from '../../src/simulators/load-registry.ts';
 import type { BenchCase, BenchContext } from '../lib/case.ts';
 import { type FleetResult, runFleet } from '../lib/connections-fleet.ts';
-import { rssBytes, sleep, stopChild, waitForPort } from '../lib/processes.ts';
+import { openFilesLimit, rssBytes, sleep, stopChild, waitForPort } from '../lib/processes.ts';
 import type { CaseResult } from '../lib/report.ts';
 import { median } from '../lib/stats.ts';
 import { startBareAedes, startMachiBroker } from './ingest.ts';
@@ -29,15 +29,6 @@ const CONNECT_CONCURRENCY = 100;
 const IDLE_WINDOW_MS = 20_000;
 const CONNECTED_WINDOW_MS = 10_000;
 const MiB = 2 ** 20;
-
-/** The soft open-files limit this process (and so every child it starts) runs under. */
-function openFilesLimit(): number {
-  const line = readFileSync('/proc/self/limits', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('Max open files'));
-  const soft = line?.split(/\s+/)[3];
-  return soft === undefined || soft === 'unlimited' ? Number.POSITIVE_INFINITY : Number(soft);
-}
 
 /**
  * The broker's footprint over a quiet window: the lowest RSS sampled each second for `windowMs`.

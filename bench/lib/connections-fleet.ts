@@ -2,6 +2,7 @@
 // generator workers (child processes, one source address each), connected as fast as the broker
 // CONNACKs them, then held for a while with every device publishing once per period.
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { z } from 'zod';
 import {
   type ConnectedReport,
   type ParentMessage,
@@ -40,28 +41,30 @@ export interface FleetResult {
 
 const CONNECT_TIMEOUT_MS = 60_000;
 
-function nextMessage<T extends WorkerMessage['type']>(
+/** The next IPC message of `type` from a generator worker, parsed with `schema`; bounded in time. */
+export function nextMessage<M extends { type: string }, T extends M['type']>(
   child: ChildProcess,
+  schema: z.ZodType<M>,
   type: T,
   timeoutMs: number,
-): Promise<Extract<WorkerMessage, { type: T }>> {
+): Promise<Extract<M, { type: T }>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => done(new Error(`no ${type} report within ${timeoutMs / 1000} s`)),
       timeoutMs,
     );
     const onMessage = (raw: unknown) => {
-      const msg = WorkerMessage.parse(raw);
-      if (msg.type === type) done(undefined, msg as Extract<WorkerMessage, { type: T }>);
+      const msg = schema.parse(raw);
+      if (msg.type === type) done(undefined, msg as Extract<M, { type: T }>);
     };
     const onExit = (code: number | null) =>
       done(new Error(`generator worker exited (${code}) before ${type}`));
-    function done(err?: Error, msg?: Extract<WorkerMessage, { type: T }>) {
+    function done(err?: Error, msg?: Extract<M, { type: T }>) {
       clearTimeout(timer);
       child.off('message', onMessage);
       child.off('exit', onExit);
       if (err) reject(err);
-      else resolve(msg as Extract<WorkerMessage, { type: T }>);
+      else resolve(msg as Extract<M, { type: T }>);
     }
     child.on('message', onMessage);
     child.once('exit', onExit);
@@ -80,7 +83,7 @@ export async function runFleet(opts: FleetOptions): Promise<FleetResult> {
   try {
     // Connecting takes a while with auth (scrypt per device): allow a generous, bounded time.
     const connectBudgetMs = CONNECT_TIMEOUT_MS + opts.total * 20;
-    const connectedReports = workers.map((w) => nextMessage(w, 'connected', connectBudgetMs));
+    const connectedReports = workers.map((w) => nextMessage(w, WorkerMessage, 'connected', connectBudgetMs));
     workers.forEach((w, i) => {
       const from = Math.floor((i * opts.total) / n);
       const to = Math.floor(((i + 1) * opts.total) / n);
@@ -98,7 +101,7 @@ export async function runFleet(opts: FleetOptions): Promise<FleetResult> {
     const connected: ConnectedReport[] = await Promise.all(connectedReports);
     await opts.onConnected();
 
-    const published = workers.map((w) => nextMessage(w, 'published', opts.holdMs + 60_000));
+    const published = workers.map((w) => nextMessage(w, WorkerMessage, 'published', opts.holdMs + 60_000));
     const startAt = Date.now() + 1000;
     for (const w of workers)
       tell(w, { type: 'publish', startAt, periodMs: opts.periodMs, holdMs: opts.holdMs });

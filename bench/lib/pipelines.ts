@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { deleteTopics } from '../../src/bus/admin.ts';
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import type { Config } from '../../src/config/config.ts';
@@ -35,6 +35,21 @@ export interface Pipeline {
 }
 
 const MQTT_PORT = 21888;
+
+/** Records in `topics` not yet committed by consumer group `groupId` (a worker commits once InfluxDB has them). */
+export async function consumerLag(admin: Admin, groupId: string, topics: string[]): Promise<number> {
+  const committed = await admin.fetchOffsets({ groupId, topics });
+  let lag = 0;
+  for (const topic of topics) {
+    const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
+    // A commit may land between the two reads: a partition never counts below zero.
+    for (const p of await admin.fetchTopicOffsets(topic)) {
+      const at = Number(done.find((d) => d.partition === p.partition)?.offset ?? 0);
+      lag += Math.max(0, Number(p.high) - Math.max(0, at));
+    }
+  }
+  return lag;
+}
 
 export interface MachiPipeline extends Pipeline {
   kafkaTopics: ReturnType<typeof kafkaTopics>;
@@ -87,19 +102,7 @@ export async function startMachiPipeline(
       );
       return Number(seriesOf(r)[0]?.values[0]?.[1] ?? 0);
     },
-    async lag() {
-      const committed = await admin.fetchOffsets({ groupId: env.MACHI_WORKER_GROUP, topics: readingTopics });
-      let lag = 0;
-      for (const topic of readingTopics) {
-        const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
-        // A commit may land between the two reads: a partition never counts below zero.
-        for (const p of await admin.fetchTopicOffsets(topic)) {
-          const at = Number(done.find((d) => d.partition === p.partition)?.offset ?? 0);
-          lag += Math.max(0, Number(p.high) - Math.max(0, at));
-        }
-      }
-      return lag;
-    },
+    lag: () => consumerLag(admin, env.MACHI_WORKER_GROUP, readingTopics),
     async restartMiddle(downMs) {
       await stopChild(worker, 'SIGKILL');
       await sleep(downMs);

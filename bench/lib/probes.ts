@@ -1,10 +1,11 @@
 // Probe devices: extra flood sensors a case adds to its throwaway registry to time one path
-// precisely (alerts, end to end) while the load devices make the traffic. Demo secrets, cheap hashes.
+// precisely (alerts, end to end) while the load devices make the traffic. Demo secrets, verified as
+// generated ones (src/simulators/load-registry.ts).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Area } from '../../src/registry/schema.ts';
-import { demoSecret, hashSecret } from '../../src/registry/secrets.ts';
+import { demoSecret, hashGeneratedSecret } from '../../src/registry/secrets.ts';
 
 export interface Probe {
   id: string;
@@ -27,7 +28,7 @@ export function writeProbes(
     lat: 33.1 + i * 0.01,
     lon: 130.1,
     heartbeatS: 60,
-    secretHash: hashSecret(demoSecret(p.id), 1024),
+    secretHash: hashGeneratedSecret(demoSecret(p.id)),
   }));
   writeFileSync(join(dir, `${name}.yaml`), stringify({ areas, devices }));
 }

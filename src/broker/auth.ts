@@ -5,6 +5,7 @@
 //
 // The doors (issue 21): a connect-rate cap; bans from failure budgets (lib/failure-budget.ts) checked before any
 // password; scrypt on libuv's threadpool, a few at a time, with a bounded queue (full: CONNACK 3);
+// the fast verifier of a generated secret (registry/secrets.ts) checked at once, with no queue;
 // client ids bound to identities (client-ids.ts); persistent sessions only for devices and services.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -14,7 +15,7 @@ import { CappedQueue } from '../lib/capped-queue.ts';
 import { type BanScope, Bans } from '../lib/failure-budget.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry } from '../registry/schema.ts';
-import { sameSecret, verifySecretAsync } from '../registry/secrets.ts';
+import { isFastVerifier, sameSecret, verifySecret, verifySecretAsync } from '../registry/secrets.ts';
 import { ROLE_USERS } from '../schemas/topics.ts';
 import type { Users } from '../users/schema.ts';
 import { clientIdBinding } from './client-ids.ts';
@@ -130,6 +131,8 @@ export function createAuthenticator(
     secret: string,
     principal: Principal,
   ): Identified | Promise<Identified> {
+    // One HMAC (microseconds): a reconnect storm of generated secrets never waits behind scrypt.
+    if (isFastVerifier(hash)) return verifySecret(secret, hash) ? principal : 'BAD_CREDENTIALS';
     const presented = digest(secret);
     const known = verified.get(key);
     if (known?.hash === hash && timingSafeEqual(known.digest, presented)) return principal;

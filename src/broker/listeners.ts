@@ -39,10 +39,17 @@ export interface Listeners {
   close(): Promise<void>;
 }
 
+/**
+ * Connections the kernel queues for accept (capped by net.core.somaxconn, 4096 by default since
+ * Linux 5.4). Node's default, 511, overflowed when 4,000 devices came back at once after their
+ * broker died (bench reconnect-storm): a dropped SYN is retried by TCP only after 1, 3, 7, 15… s.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });

@@ -6,7 +6,7 @@ import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { writeFileAtomic } from '../lib/atomic-write.ts';
 import { loadRegistry } from './load.ts';
 import { Device } from './schema.ts';
-import { generateSecret, hashSecret } from './secrets.ts';
+import { generateSecret, hashGeneratedSecret } from './secrets.ts';
 
 export class RegistryEditError extends Error {
   readonly code = 'MACHI_ERR_REGISTRY_EDIT';
@@ -26,7 +26,7 @@ export function addDevice(
 ): { secret: string; file: string } {
   const registry = loadRegistry(dir);
   const secret = generateSecret();
-  const parsed = Device.safeParse({ ...fields, secretHash: hashSecret(secret) });
+  const parsed = Device.safeParse({ ...fields, secretHash: hashGeneratedSecret(secret) });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(device)'}: ${i.message}`);
     throw new RegistryEditError(`device ${String(fields.id)} is invalid:\n  - ${problems.join('\n  - ')}`);
@@ -66,7 +66,7 @@ function editDevice(dir: string, deviceId: string, change: (entry: YAMLMap) => v
 
 export function rotateSecret(dir: string, deviceId: string): { secret: string; file: string } {
   const secret = generateSecret();
-  const file = editDevice(dir, deviceId, (entry) => entry.set('secretHash', hashSecret(secret)));
+  const file = editDevice(dir, deviceId, (entry) => entry.set('secretHash', hashGeneratedSecret(secret)));
   return { secret, file };
 }
 

@@ -6,10 +6,16 @@ import { AreaId, DeviceId, Lat, LocalizedText, Lon, SiteId, Timestamp } from '..
 export const VendorFormat = z.enum(['machi-json', 'lpwa-hex', 'gateway-csv']);
 export type VendorFormat = z.infer<typeof VendorFormat>;
 
-/** `scrypt$N$r$p$<salt base64>$<hash base64>`: the only form a device secret is ever stored in. */
+/**
+ * A secret is only ever stored as a verifier (src/registry/secrets.ts): `scrypt$N$r$p$<salt>$<hash>`,
+ * or `hmac-sha256$<salt>$<mac>` for generated secrets of 128+ random bits (base64 fields).
+ */
 export const SecretHash = z
   .string()
-  .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'expected scrypt$N$r$p$salt$hash');
+  .regex(
+    /^(scrypt\$\d+\$\d+\$\d+|hmac-sha256)\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
+    'expected scrypt$N$r$p$salt$hash or hmac-sha256$salt$mac',
+  );
 
 export const Shelter = z.object({
   id: z.string().min(1),

@@ -1,4 +1,8 @@
-// Device credentials: only salted scrypt hashes are stored (registry `secretHash`).
+// Credentials are stored only as verifiers (registry and users file `secretHash`), in one of two
+// formats. `scrypt$…`: a slow, salted KDF, for anything a person may have chosen (office passwords).
+// `hmac-sha256$…`: a salted HMAC-SHA256, for secrets machi generated with at least 128 random bits
+// (device secrets, sign tokens): guessing 2^128 secrets is out of reach at any hash speed, so a slow
+// KDF adds nothing but CPU at every login (docs/security.md "Device secrets and their verifiers").
 import { createHash, createHmac, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 const N = 16384;
@@ -11,6 +15,38 @@ export function hashSecret(secret: string, cost = N): string {
   const salt = randomBytes(16);
   const hash = scryptSync(secret, salt, KEY_LENGTH, { N: cost, r: R, p: P });
   return `scrypt$${cost}$${R}$${P}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+/** Random bits from which a secret is stored with the fast verifier. */
+export const FAST_VERIFIER_MIN_BITS = 128;
+/** Random bits in a `generateSecret()` secret. */
+export const GENERATED_SECRET_BITS = 144;
+const FAST = 'hmac-sha256';
+
+/** The fast verifier: HMAC-SHA256 keyed with a fresh 16-byte salt. Only for high-entropy random secrets. */
+function fastVerifier(secret: string): string {
+  const salt = randomBytes(16);
+  return `${FAST}$${salt.toString('base64')}$${createHmac('sha256', salt).update(secret).digest('base64')}`;
+}
+
+/**
+ * The verifier for a secret machi generated with `entropyBits` random bits: the fast one from
+ * FAST_VERIFIER_MIN_BITS up, scrypt below (the caller says the bits: a string cannot tell them).
+ */
+export function hashGeneratedSecret(secret: string, entropyBits = GENERATED_SECRET_BITS): string {
+  return entropyBits >= FAST_VERIFIER_MIN_BITS ? fastVerifier(secret) : hashSecret(secret);
+}
+
+/** True for verifiers checked in microseconds on the event loop (no KDF, no threadpool, no queue). */
+export const isFastVerifier = (stored: string): boolean => stored.startsWith(`${FAST}$`);
+
+function verifyFast(secret: string, stored: string): boolean {
+  const parts = stored.split('$');
+  if (parts.length !== 3) return false;
+  const salt = Buffer.from(parts[1] ?? '', 'base64');
+  const expected = Buffer.from(parts[2] ?? '', 'base64');
+  if (salt.length === 0 || expected.length !== 32) return false;
+  return timingSafeEqual(createHmac('sha256', salt).update(secret).digest(), expected);
 }
 
 interface Stored {
@@ -34,8 +70,12 @@ function parseStored(stored: string): Stored | undefined {
 
 const scryptOptions = ({ n, r, p }: Stored) => ({ N: n, r, p, maxmem: 256 * n * r + 1024 * 1024 });
 
-/** Blocks the event loop for the whole scrypt (~50 ms at N=16384): CLI and tests only, never the broker. */
+/**
+ * Checks `secret` against either format. For scrypt this blocks the event loop for the whole KDF
+ * (~50 ms at N=16384): CLI and tests only; the broker uses it for fast verifiers alone.
+ */
 export function verifySecret(secret: string, stored: string): boolean {
+  if (isFastVerifier(stored)) return verifyFast(secret, stored);
   const s = parseStored(stored);
   if (!s) return false;
   try {
@@ -45,8 +85,9 @@ export function verifySecret(secret: string, stored: string): boolean {
   }
 }
 
-/** `verifySecret` on libuv's threadpool: the event loop keeps serving while scrypt runs. */
+/** `verifySecret` with scrypt on libuv's threadpool: the event loop keeps serving while it runs. */
 export function verifySecretAsync(secret: string, stored: string): Promise<boolean> {
+  if (isFastVerifier(stored)) return Promise.resolve(verifyFast(secret, stored));
   const s = parseStored(stored);
   if (!s) return Promise.resolve(false);
   return new Promise((resolve) => {
@@ -60,9 +101,9 @@ export function verifySecretAsync(secret: string, stored: string): Promise<boole
   });
 }
 
-/** A fresh device secret: 144 random bits, URL-safe. */
+/** A fresh secret (device, sign token, first office password): GENERATED_SECRET_BITS random bits, URL-safe. */
 export function generateSecret(): string {
-  return randomBytes(18).toString('base64url');
+  return randomBytes(GENERATED_SECRET_BITS / 8).toString('base64url');
 }
 
 /**

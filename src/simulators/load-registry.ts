@@ -1,9 +1,11 @@
-// A throwaway registry of N load-test flood sensors (plus Takeo's areas and sites), with cheap
-// scrypt hashes of the demo secrets so thousands can be made in seconds. Never for real devices.
+// A throwaway registry of N load-test flood sensors (plus Takeo's areas and sites). Their demo
+// secrets stand in for generated ones (same 144-bit shape) and get the verifier `machi devices add`
+// writes for those, so a benchmark's broker checks logins as it would for a provisioned fleet.
+// Never for real devices.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { demoSecret, hashSecret } from '../registry/secrets.ts';
+import { demoSecret, hashGeneratedSecret } from '../registry/secrets.ts';
 
 export const loadDeviceId = (i: number) => `fs-load-${String(i).padStart(5, '0')}`;
 
@@ -20,11 +22,11 @@ export function makeLoadRegistry(dir: string, devices: number, from = 'devices')
     lat: 33.19 + (i % 100) * 0.0001,
     lon: 130.01 + Math.floor(i / 100) * 0.0001,
     heartbeatS: 60,
-    secretHash: hashSecret(demoSecret(id), 1024),
+    secretHash: hashGeneratedSecret(demoSecret(id)),
   }));
   writeFileSync(
     join(dir, 'load-devices.yaml'),
-    `# Load-test devices: demo secrets, cheap hashes. Not for real use.\n${stringify({ demo: true, devices: entries })}`,
+    `# Load-test devices: demo secrets. Not for real use.\n${stringify({ demo: true, devices: entries })}`,
   );
   return ids;
 }

@@ -2,14 +2,14 @@
 // A new secret is returned once; only its hash is stored.
 import { stringify } from 'yaml';
 import { writeFileAtomic } from '../lib/atomic-write.ts';
-import { generateSecret, hashSecret } from '../registry/secrets.ts';
+import { generateSecret, hashGeneratedSecret, hashSecret } from '../registry/secrets.ts';
 import { readUsersFile, UsersError } from './load.ts';
 import { type OfficeRole, UserEntry, UsersFile } from './schema.ts';
 
 function save(file: string, data: UsersFile): void {
   writeFileAtomic(
     file,
-    `# machi users and signs: scrypt hashes only (machi users / machi signs)\n${stringify(UsersFile.parse(data))}`,
+    `# machi users and signs: password and token verifiers only (machi users / machi signs)\n${stringify(UsersFile.parse(data))}`,
   );
 }
 
@@ -48,7 +48,10 @@ export function setUserSecret(file: string, name: string, secret = generateSecre
 export function provisionSign(file: string, site: string): string {
   const data = readUsersFile(file);
   const token = generateSecret();
-  data.signs = [...data.signs.filter((s) => s.site !== site), { site, secretHash: hashSecret(token) }];
+  data.signs = [
+    ...data.signs.filter((s) => s.site !== site),
+    { site, secretHash: hashGeneratedSecret(token) },
+  ];
   save(file, data);
   return token;
 }

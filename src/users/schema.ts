@@ -1,6 +1,7 @@
 // The users file (MACHI_USERS_FILE): the office's named accounts and each sign's own credential,
-// stored only as scrypt hashes. Written by `machi users` and `machi signs`, read by the broker
-// (MQTT logins) and the HTTP routes of the office and the ack API.
+// stored only as verifiers (scrypt for passwords, HMAC for generated sign tokens: registry/secrets.ts).
+// Written by `machi users` and `machi signs`, read by the broker (MQTT logins) and the HTTP routes
+// of the office and the ack API.
 import { z } from 'zod';
 import { SecretHash } from '../registry/schema.ts';
 import { SiteId } from '../schemas/common.ts';

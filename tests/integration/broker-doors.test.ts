@@ -3,10 +3,16 @@
 // addresses), connections per address, a connect timeout, a keepalive maximum, a connect-rate cap,
 // and WebSocket frames no larger than the packet limit from allowed origins only. Each test fails
 // on the broker before these limits. Attackers come from their own 127.0.0.x addresses.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, type Socket, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type IClientOptions, MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LISTEN_BACKLOG } from '../../src/broker/listeners.ts';
+import { rotateSecret } from '../../src/registry/edit.ts';
 import { demoSecret } from '../../src/registry/secrets.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
 
@@ -224,6 +230,53 @@ describe('doors', () => {
     const { status, socket } = await upgrade('https://evil.example');
     expect(status).toContain('403');
     socket.destroy();
+  });
+});
+
+describe('generated device secrets', () => {
+  let h: BrokerHarness;
+  let dir: string;
+  let secret: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'machi-doors-registry-'));
+    cpSync('devices', dir, { recursive: true });
+    // Provisioned as `machi devices rotate-secret` does: a generated secret, stored as its verifier.
+    secret = rotateSecret(dir, 'fs-takeo-014').secret;
+    h = await startBroker({
+      MACHI_DEVICES_DIR: dir,
+      MACHI_MQTT_AUTH_CONCURRENCY: '1',
+      MACHI_MQTT_AUTH_QUEUE: '1',
+    });
+  });
+  afterAll(async () => {
+    await h?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('are checked at once, not behind a full queue of scrypt checks (a reconnect storm)', async () => {
+    // Wrong secrets for scrypt-stored demo devices, each from its own address (no ban): one runs,
+    // one waits, the rest get CONNACK 3 while the queue is full.
+    const flood = Array.from({ length: 20 }, (_, i) =>
+      loginFrom(h, `127.0.10.${i + 1}`, `fs-takeo-00${1 + (i % 9)}`, 'wrong'),
+    );
+    // Once the first CONNACK 3 is back, the queue is full.
+    const never = new Promise<never>(() => {});
+    const busy = await Promise.race(flood.map((p) => p.then((r) => (r.code === 3 ? r.code : never))));
+    expect(busy).toBe(3);
+    const device = await loginFrom(h, '127.0.10.100', 'fs-takeo-014', secret);
+    expect(device.code).toBe(0);
+    device.client?.end(true);
+    expect((await loginFrom(h, '127.0.10.101', 'fs-takeo-014', `${secret}x`)).code).toBe(4);
+    await Promise.all(flood);
+  });
+
+  it("come back into an accept queue as long as the kernel allows, not Node's 511", () => {
+    // The listening socket's Send-Q in `ss` is its backlog. 4,000 devices reconnecting at once
+    // overflowed 511 (bench reconnect-storm); each dropped SYN costs a device 1, 3, 7… s.
+    const port = new URL(h.mqttUrl).port;
+    const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    const line = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim();
+    expect(Number(line.split(/\s+/)[2])).toBe(Math.min(LISTEN_BACKLOG, somaxconn));
   });
 });
 

@@ -33,7 +33,10 @@ describe('machi devices (registry edits)', () => {
     expect(text).not.toContain(secret);
     const registry = loadRegistry(dir);
     expect(registry.devices.size).toBe(loadRegistry('devices').devices.size + 1);
-    expect(verifySecret(secret, registry.devices.get('fs-asahi-100')?.secretHash ?? '')).toBe(true);
+    const hash = registry.devices.get('fs-asahi-100')?.secretHash ?? '';
+    expect(verifySecret(secret, hash)).toBe(true);
+    // A generated secret (144 random bits) gets the fast verifier: no scrypt at each login.
+    expect(hash).toMatch(/^hmac-sha256\$/);
   });
 
   it('refuses duplicates, unknown areas and invalid fields', () => {
@@ -49,6 +52,7 @@ describe('machi devices (registry edits)', () => {
     const hash = loadRegistry(dir).devices.get('fs-takeo-001')?.secretHash ?? '';
     expect(verifySecret(secret, hash)).toBe(true);
     expect(verifySecret(demoSecret('fs-takeo-001'), hash)).toBe(false);
+    expect(hash).toMatch(/^hmac-sha256\$/);
   });
 
   // Two CLI processes, each compiling TypeScript at start: seconds on a busy 2-core machine.

@@ -3,7 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRegistry, RegistryError } from '../../src/registry/load.ts';
-import { demoSecret, generateSecret, hashSecret, verifySecret } from '../../src/registry/secrets.ts';
+import { SecretHash } from '../../src/registry/schema.ts';
+import {
+  demoSecret,
+  FAST_VERIFIER_MIN_BITS,
+  generateSecret,
+  hashGeneratedSecret,
+  hashSecret,
+  isFastVerifier,
+  verifySecret,
+  verifySecretAsync,
+} from '../../src/registry/secrets.ts';
 
 describe("Takeo's shipped registry", () => {
   const registry = loadRegistry('devices');
@@ -83,5 +93,32 @@ describe('secrets', () => {
     expect(verifySecret(`${secret}x`, a)).toBe(false);
     expect(verifySecret(secret, 'scrypt$1$1$1$$')).toBe(false);
     expect(verifySecret(secret, 'plain-text')).toBe(false);
+  });
+
+  it('store a generated secret of 128+ random bits with the fast verifier, salted, checked both ways', async () => {
+    const secret = generateSecret();
+    const [a, b] = [hashGeneratedSecret(secret), hashGeneratedSecret(secret)];
+    expect(a).toMatch(/^hmac-sha256\$/);
+    expect(a).not.toBe(b);
+    expect(SecretHash.safeParse(a).success).toBe(true);
+    expect(isFastVerifier(a)).toBe(true);
+    expect(verifySecret(secret, a)).toBe(true);
+    expect(await verifySecretAsync(secret, a)).toBe(true);
+    expect(verifySecret(`${secret}x`, a)).toBe(false);
+    expect(await verifySecretAsync(secret.slice(1), a)).toBe(false);
+    // Truncated or empty fields never verify (nor throw).
+    expect(verifySecret(secret, a.slice(0, -8))).toBe(false);
+    expect(verifySecret(secret, 'hmac-sha256$$')).toBe(false);
+  });
+
+  it('keep scrypt for a secret of fewer random bits, and read the scrypt format as before', async () => {
+    const weak = hashGeneratedSecret('short-pin-1234', FAST_VERIFIER_MIN_BITS - 1);
+    expect(weak).toMatch(/^scrypt\$16384\$/);
+    expect(isFastVerifier(weak)).toBe(false);
+    expect(await verifySecretAsync('short-pin-1234', weak)).toBe(true);
+    const old = hashSecret('x-secret-123', 1024);
+    expect(SecretHash.safeParse(old).success).toBe(true);
+    expect(await verifySecretAsync('x-secret-123', old)).toBe(true);
+    expect(await verifySecretAsync('x-secret-124', old)).toBe(false);
   });
 });
