@@ -25,7 +25,7 @@ import { kafkaTopics } from '../src/bus/topics.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { loadRegistry } from '../src/registry/load.ts';
 import type { ActiveAlerts, AlertEvent } from '../src/schemas/alerts.ts';
-import { startPrivateInflux, startPrivateKafka } from '../tests/support/private-stack.ts';
+import { startPrivateStack } from '../tests/support/private-stack.ts';
 import {
   annotationKey,
   annotationKeys,
@@ -81,12 +81,8 @@ const trailTopic = kafkaTopics(prefix).alertEvents;
 const mqttUrl = `mqtt://127.0.0.1:${PORTS.mqtt}`;
 const started = Date.now();
 
-const kafka = await startPrivateKafka(PORTS.kafka);
 // A set-up that fails part-way leaves nothing running behind it.
-const influx = await startPrivateInflux(PORTS.influx).catch(async (err) => {
-  await kafka.dispose();
-  throw err;
-});
+const { kafka, influx } = await startPrivateStack(PORTS);
 const sink = new WebhookSink(PORTS.webhook, WEBHOOK_SECRET);
 await sink.up().catch(async (err) => {
   await Promise.all([kafka.dispose(), influx.dispose()]);
@@ -570,8 +566,7 @@ try {
   await sink.down();
   await Promise.all([stopChild(procs.alerts), stopChild(procs.worker)]);
   await stopChild(procs.broker);
-  await kafka.dispose();
-  await influx.dispose();
+  await Promise.all([kafka.dispose(), influx.dispose()]);
 }
 
 const failed = rows.filter((r) => !r.pass).length;

@@ -11,12 +11,14 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { demoSecret } from '../src/registry/secrets.ts';
 import { topics } from '../src/schemas/topics.ts';
 import { makeLoadRegistry } from '../src/simulators/load-registry.ts';
-import {
-  type PrivateService,
-  startPrivateInflux,
-  startPrivateKafka,
-} from '../tests/support/private-stack.ts';
-import { sleep, startMachi, stopChild, waitForPort } from './lib/processes.ts';
+import { type PrivateService, startPrivateStack } from '../tests/support/private-stack.ts';
+import { sleep, startMachi, stopChild, waitForPort, within } from './lib/processes.ts';
+
+// `--ha`: the storm drill (bench/ha-drill.ts) instead of these.
+if (process.argv.includes('--ha')) {
+  const { runHaDrill } = await import('./ha-drill.ts');
+  process.exit(await runHaDrill());
+}
 
 const SMALL = process.env.MACHI_DRILL_SCALE === 'small';
 const DEVICES = SMALL ? 20 : 50;
@@ -69,7 +71,7 @@ function stream(ids: string[], base: number) {
     async stop() {
       running = false;
       await Promise.all(loops);
-      await Promise.race([Promise.all(outstanding), sleep(60_000)]);
+      await within(Promise.all(outstanding), 60_000);
       await Promise.all(clients.map((c) => c.endAsync()));
     },
   };
@@ -136,8 +138,7 @@ const drills: Array<{ name: string; fault: (ctx: Ctx) => Promise<void> }> = [
 
 const registryDir = mkdtempSync(join(tmpdir(), 'machi-drill-registry-'));
 const ids = makeLoadRegistry(registryDir, DEVICES);
-const kafka = await startPrivateKafka(PORTS.kafka);
-const influx = await startPrivateInflux(PORTS.influx);
+const { kafka, influx } = await startPrivateStack(PORTS);
 const ctx: Ctx = {
   kafka,
   influx,
@@ -182,8 +183,7 @@ try {
 } finally {
   await stopChild(ctx.worker);
   await stopChild(ctx.broker);
-  await kafka.dispose();
-  await influx.dispose();
+  await Promise.all([kafka.dispose(), influx.dispose()]);
   rmSync(registryDir, { recursive: true, force: true });
 }
 console.log(failed ? 'DRILLS FAILED' : 'all drills passed: nothing acknowledged was lost or duplicated');

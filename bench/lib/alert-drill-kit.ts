@@ -19,7 +19,7 @@ import { PublicNotice } from '../../src/schemas/signage.ts';
 import { topics } from '../../src/schemas/topics.ts';
 import { DeviceFleet } from '../../src/simulators/devices.ts';
 import { uniqueName } from '../../tests/support/helpers.ts';
-import { sleep } from './processes.ts';
+import { sleep, within } from './processes.ts';
 
 /**
  * Polls `probe` every 50 ms until it returns a value; undefined once `timeoutMs` has passed. A probe
@@ -114,7 +114,7 @@ export class Flood {
     }
     const sentAt = Date.now();
     const acked = Promise.all(Object.keys(changes).map((id) => this.report(id)));
-    await Promise.race([acked, sleep(ackTimeoutMs)]);
+    await within(acked, ackTimeoutMs);
     return sentAt;
   }
 
@@ -140,7 +140,7 @@ export class Flood {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await Promise.race([this.fleet.close(), sleep(10_000)]);
+    await within(this.fleet.close(), 10_000);
   }
 }
 
@@ -241,7 +241,7 @@ export class SignWatcher {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.kill();
-    await Promise.race([exited, sleep(5000)]);
+    await within(exited, 5000);
   }
 }
 
@@ -322,6 +322,14 @@ export async function readTrail(kafka: Kafka, topic: string, timeoutMs = 30_000)
   const records: TrailRecord[] = [];
   if (remaining.size === 0) return records;
   const consumer = kafka.consumer({ groupId: uniqueName('alert-drill-trail') });
+  const read = (partition: number, offset: number) => {
+    if (offset + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
+  };
+  // The trail is written in transactions: a partition ends with a commit marker that no consumer
+  // is handed, and kafkajs tells its offset only in the end-of-batch event.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+    read(payload.partition, Number(payload.lastOffset)),
+  );
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -336,7 +344,7 @@ export async function readTrail(kafka: Kafka, topic: string, timeoutMs = 30_000)
           deliveryId: deliveryIdOf(value),
           event: AlertEvent.parse(JSON.parse(value.toString('utf8'))),
         });
-        if (offset + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
+        read(partition, offset);
       },
     });
     if ((await waitFor(() => (remaining.size === 0 ? true : undefined), timeoutMs)) === undefined)

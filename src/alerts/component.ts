@@ -91,7 +91,7 @@ export function alertsComponent(runtime: Runtime): Component {
   }
 
   /** Transitions: the screens first, on their own; then the audit trail, which feeds every other output. */
-  function publish(events: AlertEvent[]): void {
+  function publish(events: AlertEvent[], showOnceRecorded = false): void {
     if (events.length === 0) return;
     for (const e of events) {
       metrics.events.inc({ level: e.level, transition: e.transition, drill: String(e.drill) });
@@ -107,11 +107,18 @@ export function alertsComponent(runtime: Runtime): Component {
         'alert',
       );
     }
-    for (const areaId of new Set(events.map((e) => e.areaId))) screens?.publishArea(areaId);
-    toKafka.append(
+    const show = () => {
+      for (const areaId of new Set(events.map((e) => e.areaId))) screens?.publishArea(areaId);
+    };
+    // A warning goes to the screens at once, whatever Kafka does; an acknowledgement only once its
+    // event is in the audit trail (the state a restart restores), so what the office saw
+    // acknowledged is still acknowledged after a crash.
+    if (!showOnceRecorded) show();
+    const recorded = toKafka.append(
       topics.alertEvents,
       events.map((e) => ({ key: e.areaId, value: JSON.stringify(e) })),
     );
+    if (showOnceRecorded) void recorded.then(show);
   }
 
   function acknowledge(ack: AlertAck, channel: 'mqtt' | 'http'): AlertEvent | undefined {
@@ -120,7 +127,7 @@ export function alertsComponent(runtime: Runtime): Component {
     if (!event) return undefined;
     // The ack record before its event, so a replay applies it before anything that follows.
     toKafka.append(topics.alertAcks, [{ key: ack.areaId, value: JSON.stringify(ack) }]);
-    publish([event]);
+    publish([event], true);
     return event;
   }
 
@@ -280,7 +287,6 @@ export function alertsComponent(runtime: Runtime): Component {
           for (const m of batch.messages) handle(batch.topic, batch.partition, m.offset, m.value);
         },
       });
-      for (const s of seeks) consumer.seek(s);
       if (replay.done) restore();
       else
         timers.push(

@@ -12,6 +12,7 @@ import { Fenced, type FencedProducer } from './fenced-producer.ts';
 interface Entry {
   topic: string;
   messages: Array<{ key: string; value: string }>;
+  written: () => void;
 }
 
 /** Entries written together, in one transaction: what queued while the previous one was written. */
@@ -36,13 +37,17 @@ export class OrderedKafkaWriter {
     return this.queue.length + this.inFlight.length;
   }
 
-  append(topic: string, messages: Entry['messages']): void {
-    if (messages.length === 0) return;
-    this.queue.push({ topic, messages });
+  /** Queues the records; the promise resolves once Kafka took them (never, if fenced or stopped first). */
+  append(topic: string, messages: Entry['messages']): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    const written = new Promise<void>((resolve) => {
+      this.queue.push({ topic, messages, written: resolve });
+    });
     this.pending.inc(messages.length);
     this.draining ??= this.drain().finally(() => {
       this.draining = undefined;
     });
+    return written;
   }
 
   private async drain(): Promise<void> {
@@ -51,7 +56,7 @@ export class OrderedKafkaWriter {
         this.inFlight.push(this.queue.shift() as Entry);
       const entries = this.inFlight;
       try {
-        await retry(() => this.producer.write(entries), {
+        await retry(() => this.producer.write(entries.map(({ topic, messages }) => ({ topic, messages }))), {
           initialMs: 200,
           maxMs: 5000,
           jitter: 0.2,
@@ -72,6 +77,7 @@ export class OrderedKafkaWriter {
       }
       this.inFlight = [];
       this.pending.dec(entries.reduce((n, e) => n + e.messages.length, 0));
+      for (const e of entries) e.written();
     }
   }
 

@@ -74,3 +74,22 @@ export async function startPrivateInflux(port: number): Promise<PrivateService> 
   await service.start();
   return service;
 }
+
+/**
+ * A private Kafka and InfluxDB started side by side (each takes seconds, mostly waiting); when one
+ * fails to start, neither is left running.
+ */
+export async function startPrivateStack(ports: {
+  kafka: number;
+  influx: number;
+}): Promise<{ kafka: PrivateService; influx: PrivateService }> {
+  const kafka = privateService('kafka', ports.kafka);
+  const influx = privateService('influxdb', ports.influx);
+  const started = await Promise.allSettled([kafka.start(), influx.start()]);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all([kafka.dispose(), influx.dispose()]);
+    throw failed.reason;
+  }
+  return { kafka, influx };
+}
