@@ -208,6 +208,18 @@ export function layoutProblems(page: Page): Promise<{ lang: string; problems: st
   });
 }
 
+/**
+ * The signs under test rotate their language this often (MACHI_SIGNAGE_ROTATE_S), but the checks do
+ * not wait for it: they install Playwright's clock in the page before it loads, and jump it ahead
+ * to the next rotation. Slow enough that a real rotation seldom falls within a check (one that does
+ * costs a retry); short enough that the jumps keep the page's time within minutes of the real one,
+ * far from MACHI_SIGNAGE_STALE_S.
+ */
+export const ROTATE_S = 10;
+
+/** Moves the sign (its clock installed) to its next language: every timer due by then fires once. */
+const nextLanguage = (page: Page) => page.clock.fastForward(ROTATE_S * 1000);
+
 /** Runs `layoutProblems` as the sign rotates until every language has been checked. */
 export async function problemsInEveryLanguage(
   page: Page,
@@ -215,19 +227,22 @@ export async function problemsInEveryLanguage(
 ): Promise<Record<string, string[]>> {
   const seen: Record<string, string[]> = {};
   const deadline = Date.now() + timeoutMs;
-  while (Object.keys(seen).length < LANGS.length) {
-    if (Date.now() > deadline) throw new Error(`languages seen: ${Object.keys(seen).join(', ')}`);
+  for (;;) {
     const { lang, problems } = await layoutProblems(page);
     seen[lang] ??= problems;
-    await page.waitForTimeout(150);
+    if (Object.keys(seen).length === LANGS.length) return seen;
+    if (Date.now() > deadline) throw new Error(`languages seen: ${Object.keys(seen).join(', ')}`);
+    await nextLanguage(page);
   }
-  return seen;
 }
 
 /** `shoot` while the sign shows `lang`, retried when the rotation moved on during the shot. */
 export async function whileShowing<T>(page: Page, lang: string, shoot: () => Promise<T>): Promise<T> {
   for (;;) {
-    await page.waitForSelector(`body[data-lang="${lang}"]`);
+    if ((await page.getAttribute('body', 'data-lang')) !== lang) {
+      await nextLanguage(page);
+      continue;
+    }
     const result = await shoot();
     if ((await page.getAttribute('body', 'data-lang')) === lang) return result;
   }

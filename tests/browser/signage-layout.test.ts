@@ -3,6 +3,8 @@
 // (normal, stale, waiting, disaster, drill) × language × landscape and portrait, against the real
 // broker. The offline mode is checked in signage-offline.test.ts. Also: City Hall shows its area's
 // sites, and each sign's QR code decodes to its visitor page in the shown language.
+// All signs stay open in one browser, both orientations each, re-driven by retained messages; their
+// clocks are jumped to each next language (see ROTATE_S), and CHECKS_AT_ONCE pages are checked at once.
 import { rmSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
@@ -20,6 +22,7 @@ import {
   notice,
   type Orientation,
   problemsInEveryLanguage,
+  ROTATE_S,
   testRegistryDir,
   VIEWPORTS,
   whileShowing,
@@ -32,10 +35,15 @@ const COUNTED = new Set(
   [...registry.devices.values()].flatMap((d) => (d.kind === 'people-counter' ? [d.site] : [])),
 );
 const ORIENTATIONS = Object.keys(VIEWPORTS) as Orientation[];
+/** Forecast columns a sign shows at most (its CSS --columns). */
+const COLUMNS: Record<Orientation, number> = { landscape: 6, portrait: 4 };
+/** The checks are CPU-bound (layout in Chromium): more pages at once than cores gains little. */
+const CHECKS_AT_ONCE = 3;
 
 let h: BrokerHarness;
 let browser: Browser;
 let service: MqttClient;
+const signs = new Map<string, Record<Orientation, Page>>();
 
 const publish = (topic: string, body: unknown) =>
   service.publishAsync(topic, JSON.stringify(body), { qos: 1, retain: true });
@@ -45,6 +53,7 @@ async function openSign(siteId: string): Promise<Record<Orientation, Page>> {
   const entries = await Promise.all(
     ORIENTATIONS.map(async (o) => {
       const page = await browser.newPage({ viewport: VIEWPORTS[o] });
+      await page.clock.install();
       await page.goto(
         `${h.httpUrl}/signage/${siteId}#token=${encodeURIComponent(h.config.mqtt.roles.signage)}`,
       );
@@ -55,22 +64,56 @@ async function openSign(siteId: string): Promise<Record<Orientation, Page>> {
   return Object.fromEntries(entries) as Record<Orientation, Page>;
 }
 
-async function expectFits(pages: Record<Orientation, Page>, what: string): Promise<void> {
-  for (const o of ORIENTATIONS) {
-    const found = await problemsInEveryLanguage(pages[o]);
-    for (const lang of LANGS) expect(found[lang], `${what}, ${o}, ${lang}`).toEqual([]);
-  }
+interface SignPage {
+  siteId: string;
+  o: Orientation;
+  page: Page;
+}
+
+/** Every open page of the signs `ids`. */
+const pagesOf = (ids: readonly string[]): SignPage[] =>
+  ids.flatMap((siteId) =>
+    ORIENTATIONS.map((o) => ({ siteId, o, page: (signs.get(siteId) as Record<Orientation, Page>)[o] })),
+  );
+
+/** Waits until every page of `ids` matches `selector` (`pick` narrows it per page). */
+async function waitOnAll(ids: readonly string[], pick: (p: SignPage) => string): Promise<void> {
+  await Promise.all(pagesOf(ids).map((p) => p.page.waitForSelector(pick(p), { state: 'attached' })));
+}
+
+/** `check` on every page of `ids`, CHECKS_AT_ONCE at a time; the results in the pages' order. */
+async function onEachPage<T>(ids: readonly string[], check: (p: SignPage) => Promise<T>): Promise<T[]> {
+  const pages = pagesOf(ids);
+  const results: T[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < pages.length; i = next++) results[i] = await check(pages[i] as SignPage);
+  };
+  await Promise.all(Array.from({ length: CHECKS_AT_ONCE }, worker));
+  return results;
+}
+
+/** Checks every page of `ids` in every language; names each sign, orientation and language that does not fit. */
+async function expectFits(what: string, ids: readonly string[] = SIGNS): Promise<void> {
+  const found = await onEachPage(ids, async ({ siteId, o, page }) => {
+    const byLang = await problemsInEveryLanguage(page);
+    return LANGS.map((lang) => [`${what}, ${siteId}, ${o}, ${lang}`, byLang[lang]] as const);
+  });
+  const wrong = found.flat().filter(([, problems]) => problems?.length !== 0);
+  expect(Object.fromEntries(wrong)).toEqual({});
 }
 
 const published = new Map<string, CongestionMessage>();
 
 /** Every counted site gets the same shape of forecast (nearby sites are drawn from them too). */
 async function publishAll(step: 'quarter' | 'hour', count?: number): Promise<void> {
-  for (const id of COUNTED) {
-    const message = congestion(registry, id, step, count);
-    published.set(id, message);
-    await publish(topics.signageCongestion(id), message);
-  }
+  await Promise.all(
+    [...COUNTED].map((id) => {
+      const message = congestion(registry, id, step, count);
+      published.set(id, message);
+      return publish(topics.signageCongestion(id), message);
+    }),
+  );
 }
 
 /** Quarter-hour steps summed up per clock hour: the first step's time and the most crowded level. */
@@ -94,9 +137,13 @@ const jstTime = (iso: string) =>
   }).format(new Date(iso));
 
 beforeAll(async () => {
-  h = await startBroker({ MACHI_DEVICES_DIR: devicesDir, MACHI_SIGNAGE_ROTATE_S: '1' }, [webComponent]);
+  h = await startBroker({ MACHI_DEVICES_DIR: devicesDir, MACHI_SIGNAGE_ROTATE_S: String(ROTATE_S) }, [
+    webComponent,
+  ]);
   service = await h.connect('machi-service', h.config.mqtt.roles.service);
   browser = await launchChromium();
+  // Opened before anything is published, to see it wait for its data.
+  signs.set('city-hall', await openSign('city-hall'));
 }, 120_000);
 
 afterAll(async () => {
@@ -106,16 +153,14 @@ afterAll(async () => {
 }, 60_000);
 
 describe('City Hall (no people counter)', () => {
-  it('waits for its area without overflowing, then shows the area sites as its main content', {
-    timeout: 120_000,
-  }, async () => {
-    const pages = await openSign('city-hall');
-    await pages.landscape.waitForSelector('body[data-mode="stale"]');
+  it('waits for its area without overflowing, then shows the area sites as its main content', async () => {
+    const pages = signs.get('city-hall') as Record<Orientation, Page>;
+    await waitOnAll(['city-hall'], () => 'body[data-mode="stale"]');
     expect(await pages.landscape.getAttribute('#banner', 'data-status')).toBe('status.waiting');
-    await expectFits(pages, 'city-hall waiting');
+    await expectFits('city-hall waiting', ['city-hall']);
 
     await publishAll('quarter');
-    await pages.landscape.waitForSelector('body[data-mode="normal"][data-layout="area"]');
+    await waitOnAll(['city-hall'], () => 'body[data-mode="normal"][data-layout="area"]');
     const shown = await pages.landscape.$$eval('#nearby li .level', (nodes) =>
       nodes.map((n) => (n as HTMLElement).dataset.level),
     );
@@ -129,97 +174,108 @@ describe('City Hall (no people counter)', () => {
     ];
     expect(shown).toEqual(expected.map((id) => congestion(registry, id, 'quarter').current.level));
     expect(await pages.landscape.isHidden('#now-card')).toBe(true);
-    await expectFits(pages, 'city-hall normal');
-    for (const o of ORIENTATIONS) {
-      const name = o === 'landscape' ? 'sign-city-hall' : 'sign-city-hall-portrait';
-      await whileShowing(pages[o], 'ja', () => screenshot(pages[o], name));
-    }
-    await Promise.all(Object.values(pages).map((p) => p.close()));
+    // Its layout with this data is checked with every other sign's, below.
+    await Promise.all(
+      ORIENTATIONS.map((o) =>
+        whileShowing(pages[o], 'ja', () =>
+          screenshot(pages[o], o === 'landscape' ? 'sign-city-hall' : 'sign-city-hall-portrait'),
+        ),
+      ),
+    );
   });
 });
 
-describe.each(SIGNS)('sign %s', (siteId) => {
-  let pages: Record<Orientation, Page>;
+describe('every sign', () => {
   beforeAll(async () => {
     await publishAll('quarter');
-    pages = await openSign(siteId);
-    await pages.landscape.waitForSelector('body[data-mode="normal"]');
+    // The others open with their data already retained.
+    const others = SIGNS.filter((id) => !signs.has(id));
+    const opened = await Promise.all(others.map(async (id) => [id, await openSign(id)] as const));
+    for (const [id, pages] of opened) signs.set(id, pages);
+    await waitOnAll(SIGNS, () => 'body[data-mode="normal"]');
   }, 60_000);
-  afterAll(async () => {
-    await Promise.all(Object.values(pages ?? {}).map((p) => p.close()));
-  });
 
   it("fits with the demo's quarter-hour forecast, grouped into hourly columns", async () => {
-    await expectFits(pages, 'quarter-hour');
-    if (!COUNTED.has(siteId)) return;
-    const expected = hourlyColumns(published.get(siteId) as CongestionMessage);
-    expect(expected.length).toBeGreaterThanOrEqual(4);
-    for (const [o, columns] of [
-      ['landscape', 6],
-      ['portrait', 4],
-    ] as const) {
-      const shown = await pages[o].$$eval('#next-bars li', (items) =>
+    await expectFits('quarter-hour');
+    for (const { siteId, o, page } of pagesOf(SIGNS.filter((id) => COUNTED.has(id)))) {
+      const expected = hourlyColumns(published.get(siteId) as CongestionMessage);
+      expect(expected.length).toBeGreaterThanOrEqual(4);
+      const shown = await page.$$eval('#next-bars li', (items) =>
         items.map((li) => [
           li.querySelector('.hour')?.textContent,
           (li.querySelector('.level') as HTMLElement).dataset.level,
         ]),
       );
-      expect(shown, o).toEqual(expected.slice(0, columns));
+      expect(shown, `${siteId} ${o}`).toEqual(expected.slice(0, COLUMNS[o]));
     }
   });
 
   it('fits with 12 hourly steps and with a single one', async () => {
     for (const count of [12, 1]) {
       await publishAll('hour', count);
-      if (COUNTED.has(siteId))
-        await pages.landscape.waitForFunction(
-          (n) => document.querySelectorAll('#next-bars li').length === n,
-          Math.min(count, 6),
-        );
-      await expectFits(pages, `${count} hourly`);
+      // City Hall shows only its area's levels now, which do not depend on the steps.
+      await Promise.all(
+        pagesOf(SIGNS.filter((id) => COUNTED.has(id))).map(({ o, page }) =>
+          page.waitForFunction(
+            (n) => document.querySelectorAll('#next-bars li').length === n,
+            Math.min(count, COLUMNS[o]),
+          ),
+        ),
+      );
+      await expectFits(`${count} hourly`);
     }
   });
 
   it('fits when the forecast is stale', async () => {
-    const stale = {
-      ...congestion(registry, siteId === 'city-hall' ? 'library' : siteId, 'hour', 4),
-      stale: true,
-    };
-    for (const id of COUNTED) await publish(topics.signageCongestion(id), { ...stale, siteId: id });
-    await pages.landscape.waitForSelector('body[data-mode="stale"]');
-    await expectFits(pages, 'stale');
+    // Stale data shows no level and no column, so what it forecasts makes no difference.
+    await Promise.all(
+      [...COUNTED].map((id) =>
+        publish(topics.signageCongestion(id), { ...congestion(registry, id, 'hour', 4), stale: true }),
+      ),
+    );
+    await waitOnAll(SIGNS, () => 'body[data-mode="stale"]');
+    await expectFits('stale');
     await publishAll('quarter');
-    await pages.landscape.waitForSelector('body[data-mode="normal"]');
+    await waitOnAll(SIGNS, () => 'body[data-mode="normal"]');
   });
 
   it('fits a disaster notice and a drill in all five languages', async () => {
     for (const drill of [false, true]) {
-      await publish(topics.signageNotice(siteId), notice(siteId, true, drill));
-      await pages.landscape.waitForSelector(
-        `body[data-mode="disaster"] #drill-banner${drill ? ':not([hidden])' : '[hidden]'}`,
-        { state: 'attached' },
+      await Promise.all(SIGNS.map((id) => publish(topics.signageNotice(id), notice(id, true, drill))));
+      await waitOnAll(
+        SIGNS,
+        () => `body[data-mode="disaster"] #drill-banner${drill ? ':not([hidden])' : '[hidden]'}`,
       );
-      await expectFits(pages, drill ? 'drill' : 'disaster');
-      if (drill && siteId === 'takeo-onsen-station')
-        await whileShowing(pages.portrait, 'ja', () => screenshot(pages.portrait, 'sign-drill-portrait'));
+      await expectFits(drill ? 'drill' : 'disaster');
+      if (drill) {
+        const { portrait } = signs.get('takeo-onsen-station') as Record<Orientation, Page>;
+        await whileShowing(portrait, 'ja', () => screenshot(portrait, 'sign-drill-portrait'));
+      }
     }
-    await publish(topics.signageNotice(siteId), notice(siteId, false, false));
-    await pages.landscape.waitForSelector('body[data-mode="normal"]');
+    await Promise.all(SIGNS.map((id) => publish(topics.signageNotice(id), notice(id, false, false))));
+    await waitOnAll(SIGNS, () => 'body[data-mode="normal"]');
   });
 
   it('shows a QR code that decodes to its visitor page in the shown language', async () => {
-    for (const o of ORIENTATIONS) {
-      const page = pages[o];
+    const decoded = await onEachPage(SIGNS, async ({ siteId, o, page }) => {
+      const found: Array<[string, string | undefined]> = [];
       for (const lang of ['ja', 'ko']) {
-        const decoded = await whileShowing(page, lang, () => decodeQr(page.locator('#qr')));
-        expect(decoded, `${o} ${lang}`).toBe(`${h.httpUrl}/visit/${siteId}?lang=${lang}`);
+        const text = await whileShowing(page, lang, () => decodeQr(page.locator('#qr')));
+        found.push([`${siteId} ${o} ${lang}`, text]);
       }
-    }
-    if (siteId === 'takeo-onsen-station') {
-      await whileShowing(pages.landscape, 'ja', () => screenshot(pages.landscape, 'sign-live'));
-      await whileShowing(pages.portrait, 'ja', () => screenshot(pages.portrait, 'sign-portrait'));
-    }
-    if (siteId === 'test-long-name')
-      await whileShowing(pages.landscape, 'en', () => screenshot(pages.landscape, 'sign-long-name'));
+      return found;
+    });
+    const expected = pagesOf(SIGNS).flatMap(({ siteId, o }) =>
+      ['ja', 'ko'].map((lang) => [`${siteId} ${o} ${lang}`, `${h.httpUrl}/visit/${siteId}?lang=${lang}`]),
+    );
+    expect(Object.fromEntries(decoded.flat())).toEqual(Object.fromEntries(expected));
+
+    const station = signs.get('takeo-onsen-station') as Record<Orientation, Page>;
+    const longName = signs.get('test-long-name') as Record<Orientation, Page>;
+    await Promise.all([
+      whileShowing(station.landscape, 'ja', () => screenshot(station.landscape, 'sign-live')),
+      whileShowing(station.portrait, 'ja', () => screenshot(station.portrait, 'sign-portrait')),
+      whileShowing(longName.landscape, 'en', () => screenshot(longName.landscape, 'sign-long-name')),
+    ]);
   });
 });

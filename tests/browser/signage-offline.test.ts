@@ -9,7 +9,7 @@ import { webComponent } from '../../src/web/component.ts';
 import { type BrokerHarness, startBroker } from '../integration/broker-harness.ts';
 import { freePort } from '../support/helpers.ts';
 import { launchChromium } from './chromium.ts';
-import { LANGS, problemsInEveryLanguage, VIEWPORTS } from './sign-layout.ts';
+import { LANGS, problemsInEveryLanguage, ROTATE_S, VIEWPORTS } from './sign-layout.ts';
 
 const SITE = 'tourism-hall';
 let h: BrokerHarness | undefined;
@@ -18,7 +18,9 @@ let page: Page;
 let port: number;
 
 async function startMachi(): Promise<BrokerHarness> {
-  const machi = await startBroker({ HTTP_PORT: String(port), MACHI_SIGNAGE_ROTATE_S: '1' }, [webComponent]);
+  const machi = await startBroker({ HTTP_PORT: String(port), MACHI_SIGNAGE_ROTATE_S: String(ROTATE_S) }, [
+    webComponent,
+  ]);
   const service = await machi.connect('machi-service', machi.config.mqtt.roles.service);
   const message: CongestionMessage = {
     v: 1,
@@ -41,6 +43,7 @@ beforeAll(async () => {
   h = await startMachi();
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  await page.clock.install();
   await page.goto(
     `http://127.0.0.1:${port}/signage/${SITE}#token=${encodeURIComponent(h.config.mqtt.roles.signage)}`,
   );

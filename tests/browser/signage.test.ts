@@ -15,6 +15,7 @@ import { launchChromium, screenshot } from './chromium.ts';
 
 const SITE = 'takeo-onsen-station';
 const STALE_S = 60;
+const ROTATE_S = 2;
 const LANGS = ['ja', 'en', 'zh-Hans', 'zh-Hant', 'ko'] as const;
 const messages = Object.fromEntries(
   LANGS.map((l) => [l, JSON.parse(readFileSync(`src/web/signage/messages/${l}.json`, 'utf8'))]),
@@ -80,6 +81,21 @@ function contrast(a: string, b: string): number {
   return (hi + 0.05) / (lo + 0.05);
 }
 
+/**
+ * Jumps the sign's clock (installed before it loaded) `seconds` ahead, firing its timers on the way:
+ * its language rotation and its staleness check, without waiting for them. Returns how far ahead of
+ * this process's clock the page now is.
+ */
+async function jump(seconds: number): Promise<number> {
+  await page.clock.runFor(seconds * 1000);
+  return (await page.evaluate(() => Date.now())) - Date.now();
+}
+
+/** Rotates the sign on to `lang`. */
+async function untilShowing(lang: string): Promise<void> {
+  while ((await page.getAttribute('body', 'data-lang')) !== lang) await jump(ROTATE_S);
+}
+
 /** The sign's current language and the text of `selector`, read at the same instant. */
 const shown = (selector: string) =>
   page.$eval(
@@ -92,9 +108,10 @@ const publish = (topic: string, body: unknown) =>
   service.publishAsync(topic, JSON.stringify(body), { qos: 1, retain: true });
 
 beforeAll(async () => {
-  h = await startBroker({ MACHI_SIGNAGE_ROTATE_S: '2', MACHI_SIGNAGE_STALE_S: String(STALE_S) }, [
-    webComponent,
-  ]);
+  h = await startBroker(
+    { MACHI_SIGNAGE_ROTATE_S: String(ROTATE_S), MACHI_SIGNAGE_STALE_S: String(STALE_S) },
+    [webComponent],
+  );
   service = await h.connect('machi-service', h.config.mqtt.roles.service);
   // Heartbeats are not retained (a forged one must not outlive its sender): listen before the sign starts.
   const office = await h.connect('office', h.config.mqtt.roles.office);
@@ -104,6 +121,7 @@ beforeAll(async () => {
   await publish(topics.signageCongestion('onsen-romon'), congestion('not-crowded', 0, 'onsen-romon'));
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  await page.clock.install();
   await page.goto(`${h.httpUrl}/signage/${SITE}#token=${encodeURIComponent(h.config.mqtt.roles.signage)}`);
 }, 120_000);
 
@@ -129,7 +147,7 @@ describe('signage page', () => {
     // Colour is never alone: the symbol is drawn as text content by CSS.
     const symbol = await page.$eval('#now-level .symbol', (e) => getComputedStyle(e, '::before').content);
     expect(symbol).toBe('"✕"');
-    await page.waitForSelector('body[data-lang="ja"]');
+    await untilShowing('ja');
     await screenshot(page, 'sign-normal');
   });
 
@@ -165,11 +183,11 @@ describe('signage page', () => {
 
   it('rotates through all five languages, each from its messages file', async () => {
     const seen = new Map<string, string>();
-    await eventually(async () => {
+    for (let turn = 0; turn < 2 * LANGS.length && seen.size < LANGS.length; turn++) {
       const [lang, text] = await shown('#now-level .text');
       seen.set(lang, text);
-      return seen.size === LANGS.length ? true : undefined;
-    }, 20_000);
+      await jump(ROTATE_S);
+    }
     for (const lang of LANGS) expect(seen.get(lang)).toBe(messages[lang]['level.crowded']);
   });
 
@@ -195,7 +213,7 @@ describe('signage page', () => {
     }
     // The mode change is reported at once, not at the next 30 s heartbeat.
     await eventually(async () => beats.find((b) => b.mode === 'disaster'), 5000);
-    await page.waitForSelector('body[data-lang="ja"]');
+    await untilShowing('ja');
     await screenshot(page, 'sign-disaster');
     await publish(topics.signageNotice(SITE), notice(false, false));
     await page.waitForSelector('body[data-mode="normal"] #now-level[data-level="crowded"]');
@@ -214,9 +232,15 @@ describe('signage page', () => {
   });
 
   it('says so when updates stop instead of showing old numbers as current', async () => {
-    // Issued STALE_S - 6 s ago: current now, stale six seconds later with no new message.
-    await publish(topics.signageCongestion(SITE), congestion('somewhat-crowded', STALE_S - 6));
+    // Issued STALE_S - 6 s before the sign's now (its clock runs ahead by the jumps): current now,
+    // stale once six more seconds have passed on the sign with no new message.
+    const ahead = await jump(0);
+    await publish(
+      topics.signageCongestion(SITE),
+      congestion('somewhat-crowded', STALE_S - 6 - Math.ceil(ahead / 1000)),
+    );
     await page.waitForSelector('body[data-mode="normal"] #now-level[data-level="somewhat-crowded"]');
+    await jump(7);
     await page.waitForSelector('body[data-mode="stale"]', { timeout: 20_000 });
     expect(await page.getAttribute('#banner', 'data-status')).toBe('status.stale');
     const [lang, banner] = await shown('#banner');

@@ -22,18 +22,28 @@ async function machi(...args: string[]): Promise<{ code: number; stdout: string;
   }
 }
 
+type Run = Awaited<ReturnType<typeof machi>>;
+
+/** `machi <name> --help`, spawned once for the whole file. */
+const helps = new Map<string, Promise<Run>>();
+function helpOf(name: string): Promise<Run> {
+  if (!helps.has(name)) helps.set(name, machi(name, '--help'));
+  return helps.get(name) as Promise<Run>;
+}
+
 describe('machi <command> --help', () => {
   it('prints the usage and every declared option of every command, exit 0', async () => {
-    // One spawn per core at a time: each loads the sources through tsx (about a second of CPU).
-    const results: Array<Awaited<ReturnType<typeof machi>>> = [];
-    for (let i = 0; i < commands.length; i += availableParallelism())
-      results.push(
-        ...(await Promise.all(
-          commands.slice(i, i + availableParallelism()).map((c) => machi(c.name, '--help')),
-        )),
-      );
+    // One spawn per core at a time (each loads the sources through tsx, about a second of CPU; more
+    // at once only share the cores), the next one as soon as a core is free.
+    const results: Run[] = [];
+    let next = 0;
+    const spawner = async () => {
+      for (let i = next++; i < commands.length; i = next++)
+        results[i] = await helpOf((commands[i] as (typeof commands)[number]).name);
+    };
+    await Promise.all(Array.from({ length: availableParallelism() }, spawner));
     commands.forEach((command, i) => {
-      const { code, stdout, stderr } = results[i] as Awaited<ReturnType<typeof machi>>;
+      const { code, stdout, stderr } = results[i] as Run;
       expect(code, `machi ${command.name} --help: ${stderr}`).toBe(0);
       expect(stdout).toMatch(new RegExp(`^usage: machi ${command.name}\\b`));
       expect(stdout).toContain(command.summary);
@@ -46,7 +56,7 @@ describe('machi <command> --help', () => {
 
   it('machi help <command> and -h say the same', async () => {
     const [long, short, viaHelp] = await Promise.all([
-      machi('simulate', '--help'),
+      helpOf('simulate'),
       machi('simulate', 'festival', '-h'),
       machi('help', 'simulate'),
     ]);

@@ -1,6 +1,6 @@
 // Production mode (the default) refuses every shipped or weak secret, anonymous access, the demo
 // registry and demo device secrets, naming them all at once; demo mode starts with the defaults.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,17 +159,22 @@ describe('production mode', () => {
   });
 });
 
-describe('machi with no environment', { timeout: 60_000 }, () => {
+// Concurrent: each spawn is a second of one core, loading the sources through tsx.
+describe.concurrent('machi with no environment', { timeout: 60_000 }, () => {
   const bare = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
   const machi = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync('node', ['bin/machi.js', ...args], {
-      env: { ...bare, ...env },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
+      execFile(
+        'node',
+        ['bin/machi.js', ...args],
+        { env: { ...bare, ...env }, encoding: 'utf8', timeout: 60_000 },
+        (err, stdout, stderr) =>
+          resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+      ),
+    );
 
-  it('refuses to start the broker, exit code 1, naming every problem', () => {
-    const run = machi(['broker']);
+  it('refuses to start the broker, exit code 1, naming every problem', async () => {
+    const run = await machi(['broker']);
     expect(run.status).toBe(1);
     for (const line of [
       'refusing to start in production mode',
@@ -185,8 +190,12 @@ describe('machi with no environment', { timeout: 60_000 }, () => {
       expect(run.stderr).toContain(line);
   });
 
-  it('shows the mode in machi config', () => {
-    expect(machi(['config']).stdout).toMatch(/^MACHI_MODE +production$/m);
-    expect(machi(['config'], { MACHI_MODE: 'demo' }).stdout).toMatch(/^MACHI_MODE +demo$/m);
+  it('shows the mode in machi config', async () => {
+    const [production, demo] = await Promise.all([
+      machi(['config']),
+      machi(['config'], { MACHI_MODE: 'demo' }),
+    ]);
+    expect(production.stdout).toMatch(/^MACHI_MODE +production$/m);
+    expect(demo.stdout).toMatch(/^MACHI_MODE +demo$/m);
   });
 });
