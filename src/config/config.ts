@@ -103,10 +103,18 @@ export const EnvSchema = z
         'CA that signs device client certificates; the TLS listener then asks for one, which must name the device ([security.md](security.md#transport-security))',
       ),
     MQTT_URL: z
-      .url({ protocol: /^mqtts?$/, error: 'expected an mqtt:// or mqtts:// URL' })
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.url({ protocol: /^mqtts?$/, error: 'expected an mqtt:// or mqtts:// URL' })).min(1))
       .optional()
       .meta({
-        description: "where machi's own services connect (`mqtt://` or `mqtts://`)",
+        description:
+          "where machi's own services connect (`mqtt://` or `mqtts://`); a comma-separated list of several brokers is tried in turn, so a service moves to the next when its broker dies",
         unset: 'the local broker',
       }),
     MQTT_CA: z
@@ -471,7 +479,7 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
           }
         : undefined,
     /** How machi's own services reach the broker (src/runtime/component.ts). */
-    service: { url: e.MQTT_URL, caPath: e.MQTT_CA },
+    service: { urls: e.MQTT_URL, caPath: e.MQTT_CA },
     allowAnonymousPublic: e.MACHI_ALLOW_ANONYMOUS_PUBLIC,
     maxPayloadBytes: e.MACHI_MAX_PAYLOAD_BYTES,
     roles: {

@@ -4,9 +4,15 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import cron, { type ScheduledTask } from 'node-cron';
 import { loadRegistry } from '../registry/load.ts';
-import { brokerTls, brokerUrl, type Component, connectService, type Runtime } from '../runtime/component.ts';
+import {
+  brokerUrl,
+  type Component,
+  connectService,
+  type Runtime,
+  serviceConnectOptions,
+} from '../runtime/component.ts';
 import type { CongestionMessage } from '../schemas/signage.ts';
-import { ROLE_USERS, topics } from '../schemas/topics.ts';
+import { topics } from '../schemas/topics.ts';
 import { InfluxWriter } from '../store/influx-writer.ts';
 import { ForecastJob } from './job.ts';
 
@@ -75,11 +81,7 @@ export function forecastComponent(runtime: Runtime): ForecastComponent {
 
 /** `machi forecast run`: one run against the running broker and InfluxDB. */
 export async function runForecastOnce(runtime: Runtime): Promise<number> {
-  const client = await mqtt.connectAsync(brokerUrl(runtime), {
-    ...brokerTls(runtime.config),
-    username: ROLE_USERS.service,
-    password: runtime.config.mqtt.roles.service,
-  });
+  const client = await mqtt.connectAsync(brokerUrl(runtime), serviceConnectOptions(runtime));
   const job = new ForecastJob(
     runtime.config,
     loadRegistry(runtime.config.devicesDir),

@@ -2,7 +2,7 @@
 // one process; each also runs alone (`machi broker`, `machi worker`, ...) for scale-out.
 
 import { readFileSync } from 'node:fs';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
 import type { HttpApp } from '../http/app.ts';
@@ -38,11 +38,37 @@ export interface Runtime {
  * stand-in devices (simulate, replay, load) pass no in-process ports and go the same way.
  */
 export function brokerUrl(runtime: Pick<Runtime, 'config' | 'local'>): string {
+  return brokerUrls(runtime)[0] as string;
+}
+
+/** Every broker MQTT_URL names (else the one brokerUrl picks), in the order they are tried. */
+export function brokerUrls(runtime: Pick<Runtime, 'config' | 'local'>): string[] {
   const { mqtt } = runtime.config;
   const { local } = runtime;
-  if (mqtt.service.url) return mqtt.service.url;
-  if (mqtt.plaintext) return `mqtt://${mqtt.host}:${local.mqttPort ?? mqtt.port}`;
-  return `mqtts://${mqtt.host}:${local.tlsPort ?? mqtt.tls?.port}`;
+  if (mqtt.service.urls) return mqtt.service.urls;
+  if (mqtt.plaintext) return [`mqtt://${mqtt.host}:${local.mqttPort ?? mqtt.port}`];
+  return [`mqtts://${mqtt.host}:${local.tlsPort ?? mqtt.tls?.port}`];
+}
+
+/**
+ * How a service connects: the first broker, then on every reconnect the next one MQTT_URL lists
+ * (mqtt.js's `servers`), so the alerts' screens follow a dead broker's clients to another.
+ */
+export function serviceConnectOptions(runtime: Pick<Runtime, 'config' | 'local'>): IClientOptions {
+  const servers = brokerUrls(runtime).map((u) => {
+    const url = new URL(u);
+    return {
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === 'mqtts:' ? 8883 : 1883)),
+      protocol: url.protocol.slice(0, -1) as 'mqtt' | 'mqtts',
+    };
+  });
+  return {
+    ...brokerTls(runtime.config),
+    ...(servers.length > 1 ? { servers } : {}),
+    username: ROLE_USERS.service,
+    password: runtime.config.mqtt.roles.service,
+  };
 }
 
 /** The CA a client trusts for the broker's certificate; none: Node's own CAs. */
@@ -73,9 +99,7 @@ export type ComponentFactory = (runtime: Runtime) => Component;
 /** An MQTT connection as machi's service role, reconnecting by itself, for a component's outputs. */
 export function connectService(runtime: Runtime, component: string): MqttClient {
   const client = mqtt.connect(brokerUrl(runtime), {
-    ...brokerTls(runtime.config),
-    username: ROLE_USERS.service,
-    password: runtime.config.mqtt.roles.service,
+    ...serviceConnectOptions(runtime),
     clientId: `machi-${component}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     reconnectPeriod: 2000,
   });

@@ -23,7 +23,7 @@ it('refuses transport settings missing their other half', () => {
     expect.stringMatching(/^KAFKA_SASL_MECHANISM: needs/),
   ]);
   expect(problems({ MQTT_URL: 'http://broker:1883' })).toEqual([
-    expect.stringMatching(/^MQTT_URL: expected/),
+    expect.stringMatching(/^MQTT_URL(\[\d+\])?: expected/),
   ]);
 });
 
@@ -50,7 +50,7 @@ it('builds kafkajs TLS/SASL and the services’ broker settings from the variabl
     username: 'machi',
     password: 'a-long-scram-password',
   });
-  expect(config.mqtt.service.url).toBe('mqtts://broker.example:8883');
+  expect(config.mqtt.service.urls).toEqual(['mqtts://broker.example:8883']);
   expect(loadConfig({ MACHI_MODE: 'demo' }).kafka).toMatchObject({ ssl: undefined, sasl: undefined });
 });
 
