@@ -222,7 +222,7 @@ export function alertsComponent(runtime: Runtime): Component {
       groupId: `${config.kafka.clientId}.${config.kafka.topicPrefix}.alert-output.${groupSuffix}`,
       topic: topics.alertEvents,
       log,
-      backoff: { initialMs: 500, maxMs: 60_000, jitter: 0.2 },
+      backoff: { initialMs: 500, maxMs: 10_000, jitter: 0.2 },
       backlogSeconds: metrics.backlogSeconds,
       backlogAlertMs: config.alerts.webhooks.backlogAlertMs,
       deliver,
