@@ -305,6 +305,13 @@ export const EnvSchema = z
       .min(1)
       .default('machi-writer')
       .describe('Kafka consumer group of the writers'),
+    MACHI_WORKER_SESSION_S: positiveInt
+      .min(6)
+      .max(300)
+      .default(10)
+      .describe(
+        "how long Kafka waits for a silent worker (its session) before another takes its partitions, seconds; at least Kafka's group.min.session.timeout.ms (6 s)",
+      ),
     MACHI_LOW_BATTERY_V: z.coerce
       .number({ error: 'expected volts, e.g. 2.5' })
       .positive()
@@ -569,6 +576,7 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
     batchSize: e.MACHI_WORKER_BATCH_SIZE,
     batchMs: e.MACHI_WORKER_BATCH_MS,
     group: e.MACHI_WORKER_GROUP,
+    sessionMs: e.MACHI_WORKER_SESSION_S * 1000,
     lowBatteryV: e.MACHI_LOW_BATTERY_V,
     healthTickMs: e.MACHI_HEALTH_TICK_MS,
   },

@@ -29,8 +29,9 @@ export function workerComponent(runtime: Runtime): Component {
   const consumer = kafka.consumer({
     groupId: config.worker.group,
     maxWaitTimeInMs: config.worker.batchMs,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3000,
+    // A crashed worker's partitions move after its session; busy ones heartbeat every 2 s (handle()).
+    sessionTimeout: config.worker.sessionMs,
+    heartbeatInterval: 1000,
   });
   const membership = groupMembership(consumer);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });

@@ -32,8 +32,9 @@ export function healthMonitor(runtime: Runtime, deps: HealthMonitorDeps) {
   const consumer = kafka.consumer({
     groupId: `${config.worker.group}-health`,
     maxWaitTimeInMs: config.worker.batchMs,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3000,
+    // A crashed worker's devices move to another after its session (MACHI_WORKER_SESSION_S).
+    sessionTimeout: config.worker.sessionMs,
+    heartbeatInterval: 1000,
     partitionAssigners: [devicePartitionAssigner],
   });
   const health = new HealthTracker(registry, {
