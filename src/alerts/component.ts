@@ -11,6 +11,7 @@ import type { MqttClient } from 'mqtt';
 import { ensureTopics, fetchReplayOffsets, STARTUP_RETRY } from '../bus/admin.ts';
 import { QUICK_REJOIN_CONSUMER } from '../bus/consumer.ts';
 import { FencedProducer } from '../bus/fenced-producer.ts';
+import { holdPositions } from '../bus/held-positions.ts';
 import { createKafka } from '../bus/kafka.ts';
 import { OrderedKafkaWriter } from '../bus/ordered-writer.ts';
 import { ReplayProgress, readBatchEnds } from '../bus/replay-progress.ts';
@@ -274,7 +275,10 @@ export function alertsComponent(runtime: Runtime): Component {
       ];
       replay = new ReplayProgress(offsets);
       readBatchEnds(consumer, replay, restore);
-      const seeks = offsets.flatMap((o) => o.seeks);
+      holdPositions(
+        consumer,
+        offsets.flatMap((o) => o.seeks),
+      );
       await consumer.connect();
       await retry(
         () => consumer.subscribe({ topics: [...replayTopics, topics.alertEvents], fromBeginning: false }),

@@ -3,7 +3,9 @@
 // and the member the partition is assigned to leads. Kafka ends a dead member's session after
 // QUICK_REJOIN_CONSUMER's 6 s and the group is assigned again, so a standby leads within seconds.
 // The assignment is sticky (see chooseLeader): a process that joins, or a group that rebalances
-// after a Kafka restart, never moves the lease away from a live leader.
+// after a Kafka restart, never moves the lease away from a live leader. The leader never fetches
+// the topic (nothing is written to it): a fetch from a dead partition leader crashed the lease
+// consumer, and kafkajs's crash leaves the group, which handed the lease to the standby.
 import { AssignerProtocol, type Kafka, type PartitionAssigner } from 'kafkajs';
 import { retry } from '../lib/retry.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -76,6 +78,35 @@ function leaseAssigner(leadingSince: () => number | undefined): PartitionAssigne
   });
 }
 
+/** What Kafka says of a member's lease: only a settled group can say it is another's. */
+export type LeaseStanding = 'held' | 'lost' | 'unsettled';
+
+export interface GroupView {
+  state: string;
+  members: Array<{ memberId: string; memberAssignment: Buffer }>;
+}
+
+/**
+ * Whether the lease is `memberId`'s in `group` (as described by Kafka). A group that is rebalancing,
+ * or whose coordinator is moving after a Kafka node died, assigns nothing yet: that is unsettled,
+ * to be asked again, never lost.
+ */
+export function leaseStanding(
+  group: GroupView | undefined,
+  memberId: string | undefined,
+  topic: string,
+): LeaseStanding {
+  if (group?.state !== 'Stable') return 'unsettled';
+  const holder = group.members.find(
+    (m) => (MemberAssignment.decode(m.memberAssignment)?.assignment[topic]?.length ?? 0) > 0,
+  );
+  if (!holder) return 'unsettled';
+  return holder.memberId === memberId ? 'held' : 'lost';
+}
+
+/** Kafka could not say, now, who holds the lease: retry. */
+export class LeaseUnsettled extends Error {}
+
 export interface LeaseOptions {
   kafka: Kafka;
   groupId: string;
@@ -92,7 +123,11 @@ export interface LeaseOptions {
 
 export interface Lease {
   readonly leading: boolean;
-  /** Asks Kafka, now: is the lease this member's? (`leading` is what this process last heard.) */
+  /**
+   * Asks Kafka, now: is the lease this member's? (`leading` is what this process last heard.)
+   * False only when a settled group assigned it to another member; throws LeaseUnsettled while
+   * the group rebalances, and Kafka's errors while it cannot be asked.
+   */
   holds(): Promise<boolean>;
   /** Leaves the group: a standby is assigned the lease at once, without waiting for a session to end. */
   stop(): Promise<void>;
@@ -108,6 +143,8 @@ export async function joinLease(o: LeaseOptions): Promise<Lease> {
     partitionAssigners: [leaseAssigner(() => since)],
   });
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    // Each join (kafkajs makes a new group object when it restarts the consumer): never fetch.
+    consumer.pause([{ topic: o.topic }]);
     const holds = (payload.memberAssignment[o.topic]?.length ?? 0) > 0;
     memberId = payload.memberId;
     if (holds && since === undefined) {
@@ -136,9 +173,9 @@ export async function joinLease(o: LeaseOptions): Promise<Lease> {
       await admin.connect();
       try {
         const [group] = (await admin.describeGroups([o.groupId])).groups;
-        const me = group?.members.find((m) => m.memberId === memberId);
-        const assigned = me && MemberAssignment.decode(me.memberAssignment)?.assignment[o.topic];
-        return group?.state === 'Stable' && (assigned?.length ?? 0) > 0;
+        const standing = leaseStanding(group, memberId, o.topic);
+        if (standing === 'unsettled') throw new LeaseUnsettled(`lease group ${group?.state ?? 'unknown'}`);
+        return standing === 'held';
       } finally {
         await admin.disconnect();
       }
