@@ -3,7 +3,7 @@
 // InfluxDB accepted a batch (and its dead letters are in Kafka), so a crash or rebalance
 // redelivers; idempotent points make the redelivery invisible.
 import { Partitioners } from 'kafkajs';
-import { ensureTopics } from '../bus/admin.ts';
+import { ensureTopics, STARTUP_RETRY } from '../bus/admin.ts';
 import { type Batch, type BatchContext, groupMembership, runBatches } from '../bus/consumer.ts';
 import { createKafka } from '../bus/kafka.ts';
 import { kafkaTopics } from '../bus/topics.ts';
@@ -110,7 +110,8 @@ export function workerComponent(runtime: Runtime): Component {
       await ensureTopics(kafka, config);
       await producer.connect();
       await consumer.connect();
-      await consumer.subscribe({ topics: inputTopics, fromBeginning: true });
+      // Just-created topics may not be known to every node of a cluster yet (UNKNOWN_TOPIC_OR_PARTITION).
+      await retry(() => consumer.subscribe({ topics: inputTopics, fromBeginning: true }), STARTUP_RETRY);
       // Two consumer groups: joined side by side, as each join waits out Kafka's rebalance delay.
       await Promise.all([
         health.start(),

@@ -4,8 +4,10 @@
 // when the writer catches up on the device.health topic.
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { MqttClient } from 'mqtt';
+import { STARTUP_RETRY } from '../bus/admin.ts';
 import { type Batch, partitionOf, runBatches } from '../bus/consumer.ts';
 import { kafkaTopics } from '../bus/topics.ts';
+import { retry } from '../lib/retry.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry } from '../registry/schema.ts';
 import { connectService, type Runtime } from '../runtime/component.ts';
@@ -70,7 +72,10 @@ export function healthMonitor(runtime: Runtime, deps: HealthMonitorDeps) {
       mqtt.on('connect', republish);
       await consumer.connect();
       // A new group starts at the end: health is judged from now on, not from the topics' history.
-      await consumer.subscribe({ topics: Object.values(topics.readings), fromBeginning: false });
+      await retry(
+        () => consumer.subscribe({ topics: Object.values(topics.readings), fromBeginning: false }),
+        STARTUP_RETRY,
+      );
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         // Health is judged once per device: by the member that owns the device's partition.
         const owned = new Set(payload.memberAssignment[topics.readings.flood] ?? []);
