@@ -5,11 +5,13 @@
 import { Kafka, logLevel } from 'kafkajs';
 
 const THROWAWAY = /^(bench|broker|worker|fuzz|alerts-restart|test)-/;
+/** The shape `uniqueName()` gives a test's prefix, whatever word it starts with. */
+const UNIQUE_NAME = /-[0-9a-z]{8}-[0-9a-f]{6}$/;
 
 /** The creation time a throwaway topic's name carries, if any. */
 export function topicCreatedAt(topic: string): number | undefined {
-  if (!THROWAWAY.test(topic)) return undefined;
   const prefix = topic.split('.')[0] ?? '';
+  if (!THROWAWAY.test(topic) && !UNIQUE_NAME.test(prefix)) return undefined;
   for (const token of prefix.split('-')) {
     if (!/^[0-9a-z]{8}$/.test(token)) continue;
     const ms = Number.parseInt(token, 36);

@@ -11,6 +11,12 @@ describe('throwaway topic names', () => {
     expect(topicCreatedAt(`alerts-restart-${t36}-0a1b2c.alerts.events`)).toBe(at);
   });
 
+  it('reads any uniqueName() prefix, whatever word the test chose', () => {
+    // singletons-, ngsi-push- and demo-mode- topics once outlived every run.
+    expect(topicCreatedAt(`singletons-${t36}-144ed4.readings.heartbeat`)).toBe(at);
+    expect(topicCreatedAt(`ngsi-push-${t36}-0a1b2c.readings.flood`)).toBe(at);
+  });
+
   it('leaves everything else alone', () => {
     expect(topicCreatedAt('machi.readings.flood')).toBeUndefined();
     expect(topicCreatedAt('__consumer_offsets')).toBeUndefined();
