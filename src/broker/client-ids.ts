@@ -5,7 +5,9 @@
 // behind one short tool prefix (`drill-<id>@<exercise>`, `sim-<id>`, `load-<id>`). When several
 // devices could match, the id without a prefix and then the longest device id wins, so each client
 // id has exactly one owning device. Devices may use only client ids they own; other principals only
-// ids no device owns, first come first served among them (that memory is bounded).
+// ids no device owns, first come first served among them (that memory is bounded). Such an id is
+// owned by the person or sign (`office:<user>`, `signage:<site>`), never by a whole role, so one
+// office user cannot take over another's console.
 import type { Registry } from '../registry/schema.ts';
 import type { Principal } from './principal.ts';
 
@@ -32,7 +34,11 @@ export function deviceOwningClientId(clientId: string, registry: Registry): stri
   return prefix ? deviceAt(clientId.slice(prefix.length), registry) : undefined;
 }
 
-const ownerOf = (p: Principal) => (p.role === 'signage' ? `signage:${p.siteId ?? ''}` : p.role);
+function ownerOf(p: Principal): string {
+  if (p.role === 'signage') return `signage:${p.siteId ?? ''}`;
+  if (p.role === 'office') return `office:${p.user}`;
+  return p.role;
+}
 
 export function clientIdBinding(registry: Registry) {
   const others = new Map<string, string>();

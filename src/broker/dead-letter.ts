@@ -1,7 +1,9 @@
 // Refused publishes → dead letters, within a budget of their own: each costs a token from its
 // client's bucket (MACHI_DEAD_LETTERS_PER_CLIENT_S, keyed by device so reconnecting does not refill
-// it) and from the broker's (MACHI_DEAD_LETTERS_TOTAL_S). Without one nothing is produced (the
-// hand-off disconnects the client), so a flood of refused publishes cannot crowd out valid readings.
+// it) and from the broker's (MACHI_DEAD_LETTERS_TOTAL_S). Without one nothing is produced, so a flood
+// of refused publishes cannot crowd out valid readings. Over its own budget the client is the
+// flooder (the hand-off disconnects it); over the broker's, it may be anyone, so its publish is
+// answered as usual, only counted instead of recorded: one flooder cannot get others disconnected.
 import type { Client } from 'aedes';
 import type { BatchProducer, SendCallback } from '../bus/batch-producer.ts';
 import type { KafkaTopics } from '../bus/topics.ts';
@@ -23,8 +25,15 @@ export interface RefusedPublish {
   key: string;
 }
 
-/** Produces a refused publish's dead letter; false (nothing produced, `done` not called) over budget. */
-export type DeadLetters = (refused: RefusedPublish, done: SendCallback) => boolean;
+/**
+ * Produces a refused publish's dead letter (`recorded`: `done` is called once Kafka has it), or
+ * produces nothing, `done` not called: `client-budget` when this client spent its own budget,
+ * `total-budget` when the broker's is spent.
+ */
+export type DeadLetters = (
+  refused: RefusedPublish,
+  done: SendCallback,
+) => 'recorded' | 'client-budget' | 'total-budget';
 
 export function brokerDeadLetters(deps: {
   config: Config;
@@ -41,9 +50,26 @@ export function brokerDeadLetters(deps: {
     return p?.role === 'device' ? `device:${p.device.id}` : `client:${client.id}`;
   };
 
+  /** The last "budget spent" warning, so a flood does not flood the log too. */
+  let warnedAt = 0;
+
   return ({ client, topic, payload, reason, detail, key }, done) => {
     deps.metrics.rejected.inc({ reason });
-    if (!perClient.take(bucketOf(client)) || !total.take()) return false;
+    if (!perClient.take(bucketOf(client))) {
+      deps.metrics.unrecorded.inc({ budget: 'client' });
+      return 'client-budget';
+    }
+    if (!total.take()) {
+      deps.metrics.unrecorded.inc({ budget: 'total' });
+      if (Date.now() - warnedAt > 10_000) {
+        warnedAt = Date.now();
+        deps.log.warn(
+          { perSecond: deadLettersTotalS },
+          'dead-letter budget spent: refused publishes are answered and counted, not recorded',
+        );
+      }
+      return 'total-budget';
+    }
     deps.log.info({ clientId: client.id, topic, reason, detail }, 'publish rejected');
     const record = deadLetter({
       stage: 'broker',
@@ -54,6 +80,6 @@ export function brokerDeadLetters(deps: {
       clientId: client.id,
     });
     deps.producer.enqueue(deps.topics.deadLetter, { key, value: JSON.stringify(record) }, done);
-    return true;
+    return 'recorded';
   };
 }

@@ -121,15 +121,15 @@ export function createHandoff({ config, registry, producer, topics, metrics, log
   };
 
   /**
-   * The ACL. A refused publish is dead-lettered for the audit and its client disconnected: MQTT
-   * 3.1.1 has no negative PUBACK.
+   * The ACL. A refused publish is dead-lettered for the audit (within the budgets) and its client
+   * disconnected: MQTT 3.1.1 has no negative PUBACK.
    */
   const allowed: Step = (p) => {
     const principal = p.principal as Principal;
     p.payload = Buffer.isBuffer(p.packet.payload) ? p.packet.payload : Buffer.from(p.packet.payload);
     if (mayPublish(principal, p.packet.topic)) return true;
     const letter = refused(p, 'NOT_AUTHORIZED', `${principal.role} may not publish here`);
-    if (!deadLetters(letter, () => {})) overBudget(p);
+    if (deadLetters(letter, () => {}) === 'client-budget') overBudget(p);
     else refuse(p, 'NOT_AUTHORIZED', 'publish not allowed by the ACL');
     return false;
   };
@@ -183,8 +183,11 @@ export function createHandoff({ config, registry, producer, topics, metrics, log
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
     });
     if (p.result.ok) return true;
-    // Acknowledged once Kafka has its dead letter: the device must not resend what is invalid.
-    if (!deadLetters(refused(p, p.result.reason, p.result.detail), (err) => finish(p, err, false))) {
+    // Acknowledged once Kafka has its dead letter (at once when the broker's budget left none): the
+    // device must not resend what is invalid.
+    const letter = deadLetters(refused(p, p.result.reason, p.result.detail), (err) => finish(p, err, false));
+    if (letter === 'total-budget') finish(p, undefined, false);
+    else if (letter === 'client-budget') {
       release(p);
       overBudget(p);
     }
@@ -208,7 +211,7 @@ export function createHandoff({ config, registry, producer, topics, metrics, log
         // A reading Kafka refuses for good is dead-lettered instead (its first KiB fits anywhere).
         if (err?.retriable === false) {
           const letter = refused(p, 'RECORD_INVALID', err.message);
-          if (deadLetters(letter, (e) => finish(p, e, false))) return;
+          if (deadLetters(letter, (e) => finish(p, e, false)) === 'recorded') return;
         }
         finish(p, err, true);
       },

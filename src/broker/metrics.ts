@@ -109,6 +109,12 @@ export function brokerMetrics(registry: Registry) {
       labelNames: ['error'],
       registers: [registry],
     }),
+    unrecorded: new Counter({
+      name: 'machi_broker_dead_letters_unrecorded_total',
+      help: "Refused publishes left without a dead letter: the client's own budget (then disconnected) or the broker's (answered as usual) was spent",
+      labelNames: ['budget'],
+      registers: [registry],
+    }),
     disconnects: new Counter({
       name: 'machi_broker_disconnects_total',
       help: 'Clients the broker disconnected, by reason',

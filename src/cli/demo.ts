@@ -2,7 +2,7 @@ import { pipelineComponents } from '../app/pipeline.ts';
 import { createRuntime, startComponents } from '../app/run.ts';
 import { type Config, loadConfig } from '../config/config.ts';
 import { loadRegistry } from '../registry/load.ts';
-import { brokerUrl } from '../runtime/component.ts';
+import { brokerTls, brokerUrl, type Runtime } from '../runtime/component.ts';
 import { ROLE_USERS } from '../schemas/topics.ts';
 import { runScenario } from '../simulators/run.ts';
 import { loadScenario, type Scenario } from '../simulators/scenario.ts';
@@ -87,6 +87,19 @@ export const demoCommand: Command = {
 };
 
 /**
+ * Where the demo's pages and devices reach machi: the bound HTTP port (HTTP_PORT=0 lets the OS pick
+ * one), https with HTTP_TLS_* (the listener then speaks HTTPS only); the broker as machi's services
+ * reach it, over MQTTS trusting MQTT_CA when plaintext MQTT is off.
+ */
+export function demoEndpoints(runtime: Pick<Runtime, 'config' | 'local' | 'http'>) {
+  const { config } = runtime;
+  return {
+    base: `${config.http.tls ? 'https' : 'http'}://${config.http.host}:${runtime.http.port}`,
+    mqtt: { url: brokerUrl(runtime), tls: brokerTls(config) },
+  };
+}
+
+/**
  * Starts every component, plays the scenarios and keeps running until `stopper` aborts (or for
  * `duration` seconds once running, shared by the scenarios); then stops the components.
  */
@@ -101,8 +114,7 @@ async function runPipeline(
   const stop = stopper.signal;
   const deadline = duration ? setTimeout(() => stopper.abort(), Number(duration) * 1000) : undefined;
   try {
-    // The bound port: HTTP_PORT=0 lets the OS pick one.
-    const base = `http://${config.http.host}:${running.runtime.http.port}`;
+    const { base, mqtt } = demoEndpoints(running.runtime);
     const registry = loadRegistry(config.devicesDir);
     const signs = [...registry.sites.values()].filter((s) => s.signage);
     console.log('\nmachi is running:');
@@ -111,12 +123,13 @@ async function runPipeline(
       console.log(
         `  sign        ${base}/signage/${s.id}#token=${encodeURIComponent(config.mqtt.roles.signage)}   (${s.name.ja} / ${s.name.en})`,
       );
+    console.log(`  visitors    ${base}/visit   (each sign's QR code leads to ${base}/visit/<siteId>)`);
     // The demo's own password (MACHI_OFFICE_PASSWORD, office-dev-secret unless set): shown so it can be used.
     console.log(
       `  office      ${base}/office   (user ${ROLE_USERS.office}, password ${config.mqtt.roles.office})`,
     );
     console.log(`  metrics     ${base}/metrics   health ${base}/healthz   readiness ${base}/readyz`);
-    console.log(`  MQTT        ${brokerUrl(running.runtime)}   WebSocket ${base.replace('http', 'ws')}/mqtt`);
+    console.log(`  MQTT        ${mqtt.url}   WebSocket ${base.replace('http', 'ws')}/mqtt`);
     console.log(
       `  Kafka       ${config.kafka.brokers.join(',')}   InfluxDB ${config.influx.url} (bucket ${config.influx.bucket})`,
     );
@@ -131,7 +144,7 @@ async function runPipeline(
       const result = await runScenario({
         scenario,
         registry,
-        url: brokerUrl(running.runtime),
+        ...mqtt,
         speed,
         start: demoStart(scenario),
         maxSeconds: duration ? Math.max(1, Number(duration) / DEMO_SCENARIOS.length) : undefined,

@@ -23,6 +23,9 @@ export function securityHeaders(config: Config): Record<string, string> {
     // data: for the signs' QR codes (an SVG data URL).
     ["img-src 'self' data:", ...tileSource(config.office.tileUrl)].join(' '),
     "connect-src 'self'",
+    // mqtt.min.js runs its keepalive timers in a blob: worker, so a console left in a background
+    // tab keeps its connection (browsers throttle a hidden page's own timers to once a minute).
+    "worker-src 'self' blob:",
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",

@@ -1,21 +1,32 @@
 // Client ids are bound to identities: a device's client id is its own id or starts with it (or a
 // tool prefix and then it), so no one else can take it, whoever connects first and however many
 // other ids were seen; another device reusing it is refused (CONNACK 2), so it can neither kick the
-// owner off nor receive the owner's queued config. Persistent sessions are refused for signs, the
-// office and anonymous clients, and a session's queue is capped.
+// owner off nor receive the owner's queued config. An office user's ids belong to that person, not
+// to the office role. Persistent sessions are refused for signs, the office and anonymous clients,
+// and a session's queue is capped.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoSecret } from '../../src/registry/secrets.ts';
 import { topics } from '../../src/schemas/topics.ts';
+import { addUser } from '../../src/users/edit.ts';
 import { uniqueName } from '../support/helpers.ts';
 import { type BrokerHarness, startBroker } from './broker-harness.ts';
 
 const QUEUE_CAP = 20;
+const usersFile = join(mkdtempSync(join(tmpdir(), 'machi-client-ids-')), 'users.yaml');
+const passwords = {
+  tanaka: addUser(usersFile, 'tanaka', 'operator'),
+  suzuki: addUser(usersFile, 'suzuki', 'viewer'),
+};
 let h: BrokerHarness;
 beforeAll(async () => {
   h = await startBroker({
     MACHI_MQTT_QUEUE_PER_CLIENT: String(QUEUE_CAP),
     MACHI_ALLOW_ANONYMOUS_PUBLIC: 'true',
+    MACHI_USERS_FILE: usersFile,
   });
 });
 afterAll(async () => {
@@ -78,6 +89,42 @@ it("refuses other roles using a device's client id: a device's ids are never fir
   ).rejects.toSatisfy((e) => connackCode(e) === 2);
   const device = await login('fs-takeo-003', 'fs-takeo-003');
   await device.endAsync();
+});
+
+it("refuses a viewer taking over an operator's live client id, and keeps the operator connected", async () => {
+  // Before: every office login had the owner "office", so any viewer could take the id and knock
+  // the operator off.
+  const office = (user: keyof typeof passwords, clientId: string) =>
+    mqtt.connectAsync(h.mqttUrl, {
+      username: `office/${user}`,
+      password: passwords[user],
+      clientId,
+      reconnectPeriod: 0,
+    });
+  const clientId = uniqueName('office-console');
+  const operator = await office('tanaka', clientId);
+  let kicked = false;
+  operator.on('close', () => {
+    kicked = true;
+  });
+  await expect(office('suzuki', clientId)).rejects.toSatisfy((e) => connackCode(e) === 2);
+  // Nor through the demo's shared office login.
+  await expect(
+    mqtt.connectAsync(h.mqttUrl, {
+      username: 'office',
+      password: h.config.mqtt.roles.office,
+      clientId,
+      reconnectPeriod: 0,
+    }),
+  ).rejects.toSatisfy((e) => connackCode(e) === 2);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(kicked).toBe(false);
+  expect(operator.connected).toBe(true);
+  await operator.endAsync();
+  // The same person may come back with the id (a reload of the console).
+  const again = await office('tanaka', clientId);
+  expect(again.connected).toBe(true);
+  await again.endAsync();
 });
 
 it('refuses persistent sessions for signs, the office and anonymous clients (CONNACK 2)', async () => {

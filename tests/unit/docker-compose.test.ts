@@ -70,13 +70,14 @@ describe('docker-compose.yml', () => {
     expect(compose.services.grafana?.ports).toContain('3000:3000');
   });
 
-  it('publishes only MQTT, HTTP and Grafana on the host’s interfaces, the rest on loopback or not at all', () => {
+  it('publishes only MQTT, HTTP and Grafana on the host’s interfaces, machi’s internal listener on loopback', () => {
     const published = Object.values(compose.services).flatMap((s) => s.ports ?? []);
     expect(published.filter((p) => !p.startsWith('127.0.0.1:')).sort()).toEqual([
       '1883:1883',
       '3000:3000',
       '8080:8080',
     ]);
+    expect(published.filter((p) => p.startsWith('127.0.0.1:'))).toEqual(['127.0.0.1:9180:9180']);
   });
 
   it('has Prometheus scrape the internal listener, where production mode serves /metrics', () => {
@@ -121,13 +122,17 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('publishes Kafka and InfluxDB on no host interface, Prometheus on loopback only', () => {
-    expect(compose.services.kafka?.ports).toBeUndefined();
-    expect(compose.services.influxdb?.ports).toBeUndefined();
+  it('publishes Kafka, InfluxDB and Prometheus on no host interface, not even loopback', () => {
+    for (const name of ['kafka', 'influxdb', 'prometheus']) {
+      expect(compose.services[name]?.ports, name).toBeUndefined();
+      expect((compose.services[name] as { expose?: unknown })?.expose, name).toBeUndefined();
+    }
     expect(String(compose.services.kafka?.environment?.KAFKA_ADVERTISED_LISTENERS)).toBe(
       'PLAINTEXT://kafka:9092',
     );
-    expect(compose.services.prometheus?.ports).toEqual(['127.0.0.1:9090:9090']);
+    // Grafana reaches Prometheus on compose's network.
+    const datasource = readFileSync('grafana/provisioning/datasources/prometheus.yaml', 'utf8');
+    expect(datasource).toContain('url: http://prometheus:9090');
   });
 
   it('requires every secret, and ships none', () => {

@@ -10,13 +10,12 @@ import { loadConfig } from '../../src/config/config.ts';
 import {
   assertProductionReady,
   configProblems,
-  DEMO_SECRET_CHECKS,
   ProductionError,
   registryProblems,
+  usersProblems,
 } from '../../src/config/production.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
-import { demoSecret, generateSecret, hashSecret } from '../../src/registry/secrets.ts';
-import { makeLoadRegistry } from '../../src/simulators/load-registry.ts';
+import { demoSecret, generateSecret, hashGeneratedSecret, hashSecret } from '../../src/registry/secrets.ts';
 
 /** Every secret its own, 16+ characters: the configuration production accepts. */
 const STRONG = {
@@ -38,8 +37,12 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** A registry without the demo marker holding these devices (cheap hashes). */
-function registryOf(devices: Array<{ id: string; secret: string }>) {
+/** A registry holding these devices (cheap scrypt hashes unless `hash` says), without the demo marker unless `demo`. */
+function registryOf(
+  devices: Array<{ id: string; secret: string }>,
+  hash: (secret: string) => string = (secret) => hashSecret(secret, 1024),
+  demo = false,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'machi-production-'));
   dirs.push(dir);
   for (const f of ['areas.yaml', 'sites.yaml']) copyFileSync(join('devices', f), join(dir, f));
@@ -52,10 +55,25 @@ function registryOf(devices: Array<{ id: string; secret: string }>) {
     lat: 33.19,
     lon: 130.01,
     heartbeatS: 60,
-    secretHash: hashSecret(secret, 1024),
+    secretHash: hash(secret),
   }));
-  writeFileSync(join(dir, 'devices.yaml'), stringify({ devices: entries }));
+  writeFileSync(
+    join(dir, 'devices.yaml'),
+    stringify(demo ? { demo, devices: entries } : { devices: entries }),
+  );
   return loadRegistry(dir);
+}
+
+/** The users file with these accounts, and the problems usersProblems finds in it. */
+function usersProblemsWith(users: Array<{ name: string; role: 'viewer' | 'operator'; disabled?: boolean }>) {
+  const dir = mkdtempSync(join(tmpdir(), 'machi-production-users-'));
+  dirs.push(dir);
+  const file = join(dir, 'users.yaml');
+  const entries = users.map((u) => ({ ...u, secretHash: hashSecret(generateSecret(), 1024) }));
+  writeFileSync(file, stringify({ users: entries, signs: [] }));
+  return usersProblems(loadConfig({ ...STRONG, MACHI_USERS_FILE: file })).map(
+    (p) => `${p.code} ${p.subject}`,
+  );
 }
 
 describe('production mode', () => {
@@ -123,6 +141,33 @@ describe('production mode', () => {
     expect(problems[1]?.subject).toMatch(/^devices pc-takeo-onsen-station-1, .* and 39 more$/);
   });
 
+  it('refuses a registry marked `demo: true`, even when no device is on its demo secret', async () => {
+    const registry = registryOf([{ id: 'fs-real-001', secret: generateSecret() }], hashGeneratedSecret, true);
+    const problems = await registryProblems(registry);
+    expect(problems.map((p) => p.code)).toEqual(['DEMO_REGISTRY']);
+    expect(problems[0]?.subject).toMatch(/devices\.yaml$/);
+  });
+
+  it('refuses a users file with no enabled operator, and accepts one with an enabled operator', () => {
+    const missing = join(tmpdir(), 'machi-no-such-dir', 'users.yaml');
+    expect(usersProblems(loadConfig({ ...STRONG, MACHI_USERS_FILE: missing })).map((p) => p.code)).toEqual([
+      'NO_OFFICE_OPERATOR',
+    ]);
+    for (const users of [
+      [],
+      [{ name: 'suzuki', role: 'viewer' as const }],
+      [{ name: 'tanaka', role: 'operator' as const, disabled: true }],
+    ])
+      expect(usersProblemsWith(users)).toEqual([expect.stringMatching(/^NO_OFFICE_OPERATOR .*users\.yaml$/)]);
+    expect(
+      usersProblemsWith([
+        { name: 'suzuki', role: 'viewer' },
+        { name: 'tanaka', role: 'operator', disabled: true },
+        { name: 'sato', role: 'operator' },
+      ]),
+    ).toEqual([]);
+  });
+
   it('refuses a device still on its demo secret in a registry of its own', async () => {
     const registry = registryOf([
       { id: 'fs-real-001', secret: generateSecret() },
@@ -134,12 +179,37 @@ describe('production mode', () => {
     expect(await registryProblems(registryOf([{ id: 'fs-real-001', secret: generateSecret() }]))).toEqual([]);
   });
 
-  it('checks a random sample of a large registry, and says so', { timeout: 30_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'machi-production-'));
-    dirs.push(dir);
-    makeLoadRegistry(dir, DEMO_SECRET_CHECKS + 44);
-    const demo = (await registryProblems(loadRegistry(dir))).find((p) => p.code === 'DEMO_DEVICE_SECRET');
-    expect(demo?.subject).toContain(`(of a random ${DEMO_SECRET_CHECKS} checked)`);
+  /** `n` devices of which those at `demoAt` are still on their demo secret. */
+  const fleet = (n: number, demoAt: number[]) =>
+    Array.from({ length: n }, (_, i) => {
+      const id = `fs-real-${String(i).padStart(5, '0')}`;
+      return { id, secret: demoAt.includes(i) ? demoSecret(id) : generateSecret() };
+    });
+
+  it('checks every device of a large registry of generated secrets, not a sample', {
+    timeout: 30_000,
+  }, async () => {
+    // Before: 256 random devices of a larger registry were checked; these 12 were all caught about
+    // once in 10^15 starts.
+    const demoAt = [3, 400, 777, 1200, 1999, 2500, 2501, 3100, 3333, 4000, 4500, 4999];
+    const problems = await registryProblems(registryOf(fleet(5000, demoAt), hashGeneratedSecret));
+    expect(problems).toEqual([
+      expect.objectContaining({
+        code: 'DEMO_DEVICE_SECRET',
+        subject: `devices ${demoAt
+          .slice(0, 10)
+          .map((i) => `fs-real-${String(i).padStart(5, '0')}`)
+          .join(', ')} and 2 more`,
+      }),
+    ]);
+  });
+
+  it('checks every scrypt hash of a large registry too', { timeout: 60_000 }, async () => {
+    const demoAt = [0, 150, 299, 450, 600, 750, 899];
+    const problems = await registryProblems(registryOf(fleet(900, demoAt), (s) => hashSecret(s, 256)));
+    expect(problems.map((p) => p.subject)).toEqual([
+      `devices ${demoAt.map((i) => `fs-real-${String(i).padStart(5, '0')}`).join(', ')}`,
+    ]);
   });
 
   it('names every problem at once; demo mode checks nothing', { timeout: 30_000 }, async () => {
