@@ -220,20 +220,39 @@ export const ROTATE_S = 10;
 /** Moves the sign (its clock installed) to its next language: every timer due by then fires once. */
 const nextLanguage = (page: Page) => page.clock.fastForward(ROTATE_S * 1000);
 
-/** Runs `layoutProblems` as the sign rotates until every language has been checked. */
-export async function problemsInEveryLanguage(
+/** What one language of a sign showed: its layout problems and, when asked for, its QR code's text. */
+export interface LanguageCheck {
+  problems: string[];
+  qr?: string;
+}
+
+/**
+ * Runs `layoutProblems` as the sign rotates until every language has been checked; with `qr`, also
+ * decodes the QR code on screen in each language (a check the rotation cut short is run again).
+ */
+export async function checkEveryLanguage(
   page: Page,
-  timeoutMs = 15_000,
-): Promise<Record<string, string[]>> {
-  const seen: Record<string, string[]> = {};
+  { qr = false, timeoutMs = 30_000 } = {},
+): Promise<Record<string, LanguageCheck>> {
+  const seen: Record<string, LanguageCheck> = {};
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { lang, problems } = await layoutProblems(page);
-    seen[lang] ??= problems;
-    if (Object.keys(seen).length === LANGS.length) return seen;
     if (Date.now() > deadline) throw new Error(`languages seen: ${Object.keys(seen).join(', ')}`);
+    const { lang, problems } = await layoutProblems(page);
+    if (!seen[lang]) {
+      const text = qr ? await decodeQr(page.locator('.qr:visible')) : undefined;
+      if (qr && (await page.getAttribute('body', 'data-lang')) !== lang) continue;
+      seen[lang] = qr ? { problems, qr: text } : { problems };
+    }
+    if (Object.keys(seen).length === LANGS.length) return seen;
     await nextLanguage(page);
   }
+}
+
+/** `checkEveryLanguage`'s layout problems only. */
+export async function problemsInEveryLanguage(page: Page): Promise<Record<string, string[]>> {
+  const checked = await checkEveryLanguage(page);
+  return Object.fromEntries(Object.entries(checked).map(([lang, c]) => [lang, c.problems]));
 }
 
 /** `shoot` while the sign shows `lang`, retried when the rotation moved on during the shot. */
@@ -248,9 +267,14 @@ export async function whileShowing<T>(page: Page, lang: string, shoot: () => Pro
   }
 }
 
-/** The text of the QR code drawn in `locator`, decoded from a screenshot by jsQR. */
+/**
+ * The text of the QR code drawn in `locator`, decoded by jsQR from a screenshot of its box (of the
+ * page, as is: no wait for the element and no caret-hiding style, which would re-lay out the sign).
+ */
 export async function decodeQr(locator: Locator): Promise<string | undefined> {
-  const png = PNG.sync.read(await locator.screenshot());
+  const clip = await locator.boundingBox();
+  if (!clip) return undefined;
+  const png = PNG.sync.read(await locator.page().screenshot({ clip, caret: 'initial' }));
   // A CommonJS module typed as an ES one: its function is both module.exports and .default.
   return jsqr.default(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
 }

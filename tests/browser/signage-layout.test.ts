@@ -2,13 +2,14 @@
 // data shape (the demo's quarter-hour forecast to the end of the day, 12 or 1 hourly steps) × mode
 // (normal, stale, waiting, disaster, drill) × language × landscape and portrait, against the real
 // broker. The offline mode is checked in signage-offline.test.ts. Also: City Hall shows its area's
-// sites, and each sign's QR code decodes to its visitor page in the shown language.
+// sites; the QR code decodes to the sign's visitor page in each of the five languages, on every
+// sign and on the station's disaster and drill notices; ?orientation= overrides the aspect ratio.
 // All signs stay open in one browser, both orientations each, re-driven by retained messages; their
 // clocks are jumped to each next language (see ROTATE_S), and CHECKS_AT_ONCE pages are checked at once.
 import { rmSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadRegistry } from '../../src/registry/load.ts';
 import type { CongestionMessage } from '../../src/schemas/signage.ts';
 import { topics } from '../../src/schemas/topics.ts';
@@ -16,8 +17,8 @@ import { webComponent } from '../../src/web/component.ts';
 import { type BrokerHarness, startBroker } from '../integration/broker-harness.ts';
 import { launchChromium, screenshot } from './chromium.ts';
 import {
+  checkEveryLanguage,
   congestion,
-  decodeQr,
   LANGS,
   notice,
   type Orientation,
@@ -93,14 +94,22 @@ async function onEachPage<T>(ids: readonly string[], check: (p: SignPage) => Pro
   return results;
 }
 
-/** Checks every page of `ids` in every language; names each sign, orientation and language that does not fit. */
-async function expectFits(what: string, ids: readonly string[] = SIGNS): Promise<void> {
+/**
+ * Checks every page of `ids` in every language; names each sign, orientation and language that does
+ * not fit. On the signs `qr` (a decode costs a screenshot), each language's QR code must decode to
+ * the sign's visitor page in it.
+ */
+async function expectFits(what: string, ids: readonly string[] = SIGNS, qr: readonly string[] = []) {
   const found = await onEachPage(ids, async ({ siteId, o, page }) => {
-    const byLang = await problemsInEveryLanguage(page);
-    return LANGS.map((lang) => [`${what}, ${siteId}, ${o}, ${lang}`, byLang[lang]] as const);
+    const byLang = await checkEveryLanguage(page, { qr: qr.includes(siteId) });
+    return LANGS.map((lang) => ({ key: `${what}, ${siteId}, ${o}, ${lang}`, siteId, lang, ...byLang[lang] }));
   });
-  const wrong = found.flat().filter(([, problems]) => problems?.length !== 0);
-  expect(Object.fromEntries(wrong)).toEqual({});
+  const wrong = found.flat().filter((c) => c.problems?.length !== 0);
+  expect(Object.fromEntries(wrong.map((c) => [c.key, c.problems]))).toEqual({});
+  const decoded = found.flat().filter((c) => qr.includes(c.siteId));
+  expect(Object.fromEntries(decoded.map((c) => [c.key, c.qr]))).toEqual(
+    Object.fromEntries(decoded.map((c) => [c.key, `${h.httpUrl}/visit/${c.siteId}?lang=${c.lang}`])),
+  );
 }
 
 const published = new Map<string, CongestionMessage>();
@@ -195,8 +204,9 @@ describe('every sign', () => {
     await waitOnAll(SIGNS, () => 'body[data-mode="normal"]');
   }, 60_000);
 
-  it("fits with the demo's quarter-hour forecast, grouped into hourly columns", async () => {
-    await expectFits('quarter-hour');
+  it("fits with the demo's quarter-hour forecast, grouped into hourly columns; QR codes decode", async () => {
+    // Every layout of the tourism content has its QR code decoded.
+    await expectFits('quarter-hour', SIGNS, SIGNS);
     for (const { siteId, o, page } of pagesOf(SIGNS.filter((id) => COUNTED.has(id)))) {
       const expected = hourlyColumns(published.get(siteId) as CongestionMessage);
       expect(expected.length).toBeGreaterThanOrEqual(4);
@@ -208,6 +218,12 @@ describe('every sign', () => {
       );
       expect(shown, `${siteId} ${o}`).toEqual(expected.slice(0, COLUMNS[o]));
     }
+    const station = signs.get('takeo-onsen-station') as Record<Orientation, Page>;
+    const longName = signs.get('test-long-name') as Record<Orientation, Page>;
+    await Promise.all([
+      whileShowing(station.portrait, 'ja', () => screenshot(station.portrait, 'sign-portrait')),
+      whileShowing(longName.landscape, 'en', () => screenshot(longName.landscape, 'sign-long-name')),
+    ]);
   });
 
   it('fits with 12 hourly steps and with a single one', async () => {
@@ -239,43 +255,65 @@ describe('every sign', () => {
     await waitOnAll(SIGNS, () => 'body[data-mode="normal"]');
   });
 
-  it('fits a disaster notice and a drill in all five languages', async () => {
+  it('fits a disaster notice and a drill in all five languages, with a QR code to the notice', async () => {
+    // Cleared whatever happens: the tests after this one need the signs back in normal mode.
+    onTestFinished(async () => {
+      await Promise.all(SIGNS.map((id) => publish(topics.signageNotice(id), notice(id, false, false))));
+      await waitOnAll(SIGNS, () => 'body[data-mode="normal"]');
+    });
     for (const drill of [false, true]) {
       await Promise.all(SIGNS.map((id) => publish(topics.signageNotice(id), notice(id, true, drill))));
       await waitOnAll(
         SIGNS,
         () => `body[data-mode="disaster"] #drill-banner${drill ? ':not([hidden])' : '[hidden]'}`,
       );
-      await expectFits(drill ? 'drill' : 'disaster');
+      // The notice's layout is the same on every sign: one sign's QR code is decoded.
+      await expectFits(drill ? 'drill' : 'disaster', SIGNS, ['takeo-onsen-station']);
       if (drill) {
         const { portrait } = signs.get('takeo-onsen-station') as Record<Orientation, Page>;
         await whileShowing(portrait, 'ja', () => screenshot(portrait, 'sign-drill-portrait'));
       }
     }
-    await Promise.all(SIGNS.map((id) => publish(topics.signageNotice(id), notice(id, false, false))));
-    await waitOnAll(SIGNS, () => 'body[data-mode="normal"]');
   });
+});
 
-  it('shows a QR code that decodes to its visitor page in the shown language', async () => {
-    const decoded = await onEachPage(SIGNS, async ({ siteId, o, page }) => {
-      const found: Array<[string, string | undefined]> = [];
-      for (const lang of ['ja', 'ko']) {
-        const text = await whileShowing(page, lang, () => decodeQr(page.locator('#qr')));
-        found.push([`${siteId} ${o} ${lang}`, text]);
-      }
-      return found;
-    });
-    const expected = pagesOf(SIGNS).flatMap(({ siteId, o }) =>
-      ['ja', 'ko'].map((lang) => [`${siteId} ${o} ${lang}`, `${h.httpUrl}/visit/${siteId}?lang=${lang}`]),
+describe('?orientation= (the layout forced, whatever the aspect ratio)', () => {
+  it('a square screen shown in landscape and a landscape one in portrait fit in every language', async () => {
+    const forced = [
+      { viewport: { width: 1080, height: 1080 }, o: 'landscape' },
+      { viewport: VIEWPORTS.landscape, o: 'portrait' },
+    ] as const;
+    await publishAll('quarter');
+    const pages = await Promise.all(
+      forced.map(async ({ viewport, o }) => {
+        const page = await browser.newPage({ viewport });
+        await page.clock.install();
+        await page.goto(
+          `${h.httpUrl}/signage/takeo-onsen-station?orientation=${o}#token=${encodeURIComponent(h.config.mqtt.roles.signage)}`,
+        );
+        await page.waitForSelector(`body[data-mode="normal"][data-orientation="${o}"]`);
+        return page;
+      }),
     );
-    expect(Object.fromEntries(decoded.flat())).toEqual(Object.fromEntries(expected));
-
-    const station = signs.get('takeo-onsen-station') as Record<Orientation, Page>;
-    const longName = signs.get('test-long-name') as Record<Orientation, Page>;
-    await Promise.all([
-      whileShowing(station.landscape, 'ja', () => screenshot(station.landscape, 'sign-live')),
-      whileShowing(station.portrait, 'ja', () => screenshot(station.portrait, 'sign-portrait')),
-      whileShowing(longName.landscape, 'en', () => screenshot(longName.landscape, 'sign-long-name')),
-    ]);
+    const hours = hourlyColumns(published.get('takeo-onsen-station') as CongestionMessage).length;
+    for (const [i, page] of pages.entries()) {
+      const { o } = forced[i] as (typeof forced)[number];
+      // A square screen in landscape has room for fewer columns than a wide one.
+      const shown = await page.locator('#next-bars li').count();
+      expect(shown, o).toBeGreaterThanOrEqual(1);
+      expect(shown, o).toBeLessThanOrEqual(Math.min(hours, COLUMNS[o]));
+      const byLang = await problemsInEveryLanguage(page);
+      for (const lang of LANGS) expect(byLang[lang], `forced ${o}, ${lang}`).toEqual([]);
+    }
+    // Turning the screen does not undo it; without the parameter, a square screen is portrait.
+    const [square] = pages as [Page];
+    await square.setViewportSize(VIEWPORTS.portrait);
+    // The sign re-renders every second.
+    await square.clock.fastForward(1100);
+    expect(await square.getAttribute('body', 'data-orientation')).toBe('landscape');
+    await square.setViewportSize({ width: 1080, height: 1080 });
+    await square.goto(`${h.httpUrl}/signage/takeo-onsen-station`);
+    await square.waitForSelector('body[data-mode="normal"][data-orientation="portrait"]');
+    await Promise.all(pages.map((p) => p.close()));
   });
 });

@@ -58,6 +58,25 @@ function qrCode(lang) {
   return qrCodes.get(lang);
 }
 
+/** Draws the visitor page's QR code in `img`; only on a change: assigning src reloads the image. */
+function showQr(img, lang) {
+  const code = qrCode(lang);
+  if (img.dataset.url === code.url) return;
+  Object.assign(img, { src: code.src, alt: code.url });
+  img.dataset.url = code.url;
+}
+
+/**
+ * The forecast's columns: the layout's most (CSS --columns), fewer when the card is too narrow for
+ * them at --column-min-rem each (a square screen forced to landscape).
+ */
+function columnsThatFit(bars) {
+  const style = getComputedStyle(bars);
+  const rem = Number.parseFloat(getComputedStyle(document.documentElement).fontSize);
+  const fit = Math.floor(bars.clientWidth / (Number(style.getPropertyValue('--column-min-rem')) * rem));
+  return Math.max(1, Math.min(Number(style.getPropertyValue('--columns')), fit));
+}
+
 function renderOwn(lang, current) {
   const c = state.congestion;
   const now = $('now-level');
@@ -66,8 +85,7 @@ function renderOwn(lang, current) {
   now.querySelector('.text').textContent = t(`level.${level ?? 'unknown'}`, lang);
   const fmt = timeFormat(lang);
   const bars = $('next-bars');
-  const max = Number(getComputedStyle(bars).getPropertyValue('--columns'));
-  const columns = current ? forecastColumns(c.next, max) : [];
+  const columns = current ? forecastColumns(c.next, columnsThatFit(bars)) : [];
   bars.replaceChildren(
     ...columns.map((column) => {
       const bar = badge(column.level, lang);
@@ -93,19 +111,15 @@ function renderTourism(lang, current) {
       ]);
     }),
   );
-  // Set only on a change: assigning src reloads the image, and the card would jump every second.
-  const code = qrCode(lang);
-  const qr = $('qr');
-  if (qr.dataset.url !== code.url) {
-    Object.assign(qr, { src: code.src, alt: code.url });
-    qr.dataset.url = code.url;
-  }
+  showQr($('qr'), lang);
   const issued = sources().flatMap((msg) => (msg ? [Date.parse(msg.issuedAt)] : []));
   $('updated').textContent = issued.length > 0 ? timeFormat(lang).format(new Date(Math.max(...issued))) : '—';
 }
 
-function renderDisaster() {
+function renderDisaster(lang) {
   const n = state.notice;
+  // The visitor page shows the notice too, in the language now on the sign.
+  showQr($('notice-qr'), lang);
   const drill = $('drill-banner');
   drill.hidden = !n.drill;
   drill.textContent = cfg.languages.map((l) => `${t('notice.drill', l)}`).join(' / ');
@@ -157,7 +171,7 @@ function render() {
 
   $('tourism').hidden = m === 'disaster';
   $('disaster').hidden = m !== 'disaster';
-  if (m === 'disaster') renderDisaster();
+  if (m === 'disaster') renderDisaster(lang);
   else renderTourism(lang, m === 'normal');
   for (const box of document.querySelectorAll('.fit')) shrinkToFit(box);
 }
