@@ -1,9 +1,11 @@
 // Writes to the registry files with yaml's Document API, so comments and other entries survive;
-// atomically, since a running broker reloads them as they change.
+// atomically, since a running broker reloads them as they change, and under one lock for the
+// folder, since an edit reads the whole registry (ids are unique across its files).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { writeFileAtomic } from '../lib/atomic-write.ts';
+import { withFileLock } from '../lib/file-lock.ts';
 import { loadRegistry } from './load.ts';
 import { Device } from './schema.ts';
 import { generateSecret, hashGeneratedSecret } from './secrets.ts';
@@ -11,6 +13,9 @@ import { generateSecret, hashGeneratedSecret } from './secrets.ts';
 export class RegistryEditError extends Error {
   readonly code = 'MACHI_ERR_REGISTRY_EDIT';
 }
+
+/** Not a registry file (the loader reads only *.yaml and *.json). */
+const lockOf = (dir: string) => join(dir, '.machi-edit.lock');
 
 function deviceEntries(file: string) {
   const doc = parseDocument(readFileSync(file, 'utf8'));
@@ -23,6 +28,14 @@ export function addDevice(
   dir: string,
   fields: Record<string, unknown>,
   fileName?: string,
+): { secret: string; file: string } {
+  return withFileLock(lockOf(dir), () => addDeviceLocked(dir, fields, fileName));
+}
+
+function addDeviceLocked(
+  dir: string,
+  fields: Record<string, unknown>,
+  fileName: string | undefined,
 ): { secret: string; file: string } {
   const registry = loadRegistry(dir);
   const secret = generateSecret();
@@ -52,16 +65,18 @@ export function addDevice(
 
 /** Changes the entry of `deviceId` in whichever registry file holds it; returns that file. */
 function editDevice(dir: string, deviceId: string, change: (entry: YAMLMap) => void): string {
-  for (const name of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))) {
-    const file = join(dir, name);
-    const { doc, items } = deviceEntries(file);
-    const entry = items.find((item) => item.get('id') === deviceId);
-    if (!entry) continue;
-    change(entry);
-    writeFileAtomic(file, doc.toString());
-    return file;
-  }
-  throw new RegistryEditError(`no device "${deviceId}" in ${dir}`);
+  return withFileLock(lockOf(dir), () => {
+    for (const name of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))) {
+      const file = join(dir, name);
+      const { doc, items } = deviceEntries(file);
+      const entry = items.find((item) => item.get('id') === deviceId);
+      if (!entry) continue;
+      change(entry);
+      writeFileAtomic(file, doc.toString());
+      return file;
+    }
+    throw new RegistryEditError(`no device "${deviceId}" in ${dir}`);
+  });
 }
 
 export function rotateSecret(dir: string, deviceId: string): { secret: string; file: string } {

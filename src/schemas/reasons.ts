@@ -61,6 +61,7 @@ export const ERRORS = {
   REGISTRY: { what: 'the device registry is invalid', retriable: false },
   REGISTRY_EDIT: { what: 'a registry change cannot be made', retriable: false },
   USERS: { what: 'the office users file is invalid', retriable: false },
+  FILE_LOCKED: { what: 'another edit of the same credential file is running', retriable: true },
   KAFKA_AUTH: { what: 'Kafka refused the SASL login', retriable: false },
   KAFKA_TLS: { what: "Kafka's certificate is not trusted, or TLS failed", retriable: false },
   KAFKA_CLOSED: {

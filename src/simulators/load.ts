@@ -32,6 +32,8 @@ export interface LoadOptions {
    * pipeline it measures).
    */
   client?: 'mqtt.js' | 'lean';
+  /** Each PUBACK as it comes: when its publish was sent (ms since the epoch) and how long it took. */
+  onPuback?: (sentAt: number, latencyMs: number) => void;
 }
 
 /** What the generator needs of a device's connection. */
@@ -130,11 +132,14 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     const seq = seqs.get(id) ?? 0;
     seqs.set(id, seq + 1);
     const t0 = performance.now();
+    const sentAt = Date.now();
     sent++;
     return client.publish(topics.floodReading(id), payload(id, seq)).then(
       () => {
         acknowledged++;
-        latencies.push(performance.now() - t0);
+        const latency = performance.now() - t0;
+        latencies.push(latency);
+        opts.onPuback?.(sentAt, latency);
       },
       () => {
         failed++;
