@@ -409,15 +409,17 @@ export const EnvSchema = z
         'open-data API and NGSI-LD: requests a minute per client address ([open-data.md](open-data.md))',
       ),
     MACHI_PUBLIC_URL: url.optional().meta({
-      description: 'public origin for links in the OpenAPI document and the catalogue',
+      description:
+        'public origin for links in the OpenAPI document, the catalogue and the NGSI-LD `@context` (needed to push to a context broker on another host)',
       unset: "the request's own Host",
     }),
-    // NGSI-LD push: each flood reading's FloodMonitoring entity is upserted to this context broker
-    // (its base URL), in batches of at most MACHI_NGSI_LD_UPSERT_BATCH entities.
+    // NGSI-LD push: each flood reading's FloodMonitoring entity and each public alert transition's
+    // Alert entity are upserted to this context broker (its base URL), in batches of at most
+    // MACHI_NGSI_LD_UPSERT_BATCH entities.
     MACHI_NGSI_LD_UPSERT_URL: url
       .optional()
       .describe(
-        "push every real flood reading's FloodMonitoring entity to this NGSI-LD context broker (its base URL) ([open-data.md](open-data.md#push-to-a-context-broker))",
+        "push every real flood reading's FloodMonitoring entity and every public transition of a real alert to this NGSI-LD context broker (its base URL) ([open-data.md](open-data.md#push-to-a-context-broker))",
       ),
     MACHI_NGSI_LD_UPSERT_BATCH: positiveInt.default(100).describe('entities per NGSI-LD upsert at most'),
   })

@@ -105,6 +105,23 @@ describe('open-data API', () => {
     const rows = parse(csv.body as string, { columns: true }) as Array<Record<string, string>>;
     expect(rows.map((r) => Number(r.people))).toEqual(w.libraryCounts);
     expect(Object.keys(rows[0] ?? {})).toEqual(['site_id', 'interval_start', 'interval_end', 'people']);
+
+    // The hourly CSV says what the hourly JSON says, row for row.
+    const hourlyCsv = await get(
+      `/api/v1/sites/library/congestion?interval=1h&from=${from}&to=${to}&format=csv`,
+    );
+    expect(hourlyCsv.res.status).toBe(200);
+    expect(hourlyCsv.res.headers.get('content-type')).toMatch(/^text\/csv/);
+    const hours = parse(hourlyCsv.body as string, { columns: true }) as Array<Record<string, string>>;
+    expect(hours.length).toBeGreaterThan(0);
+    expect(
+      hours.map((r) => [
+        r.site_id,
+        Date.parse(r.interval_start ?? ''),
+        Date.parse(r.interval_end ?? ''),
+        Number(r.people),
+      ]),
+    ).toEqual(hourly.points.map((p) => ['library', Date.parse(p.start), Date.parse(p.end), p.people]));
   });
 
   it('serves flood sensors with area, newest real reading and health', async () => {

@@ -6,13 +6,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/helpers.ts';
 import { type OpenDataWorld, startOpenDataWorld } from './open-data-harness.ts';
 import { pythonWitness } from './python-witness.ts';
-import { reduceNormalized, smartDataModels } from './smart-data-models.ts';
+import { modelAttributes, reduceNormalized, smartDataModels } from './smart-data-models.ts';
 
 type Json = Record<string, unknown>;
 let w: OpenDataWorld;
 const validate = smartDataModels();
 const TYPES = ['CrowdFlowObserved', 'FloodMonitoring', 'Device', 'Alert'];
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+/** Per type, the measured attributes that must carry observedAt (always present / when present). */
+const OBSERVED: Record<string, { always: string[]; whenPresent: string[] }> = {
+  CrowdFlowObserved: { always: ['peopleCount'], whenPresent: [] },
+  FloodMonitoring: { always: ['floodLevelStatus'], whenPresent: ['currentLevel'] },
+  Device: { always: [], whenPresent: ['deviceState'] },
+  Alert: { always: [], whenPresent: [] },
+};
+/** Attributes machi adds beyond the models (docs/open-data.md, "machi's own attributes"). */
+const MACHI_EXTRAS: Record<string, string[]> = { FloodMonitoring: ['refDevice'], Alert: ['drill'] };
 
 async function get(path: string, headers: Record<string, string> = {}) {
   const res = await fetch(`${w.h.httpUrl}${path}`, { headers });
@@ -32,6 +41,17 @@ function checkNormalized(e: Json): void {
     if (name === 'location') expect(a.type).toBe('GeoProperty');
     if (a.observedAt !== undefined) expect(String(a.observedAt), name).toMatch(DATE_TIME);
   }
+  const observed = OBSERVED[String(e.type)];
+  for (const name of observed?.always ?? []) expect(e, `${String(e.id)} ${name}`).toHaveProperty(name);
+  for (const name of [...(observed?.always ?? []), ...(observed?.whenPresent ?? [])])
+    if (e[name] !== undefined)
+      expect(String((e[name] as Json).observedAt), `${String(e.id)} ${name}`).toMatch(DATE_TIME);
+  // Alert: no measured value; when it was issued is its time, a typed date-time.
+  if (e.type === 'Alert')
+    expect((e.dateIssued as Json).value).toEqual({
+      '@type': 'DateTime',
+      '@value': expect.stringMatching(DATE_TIME),
+    });
 }
 
 beforeAll(async () => {
@@ -61,6 +81,12 @@ describe('NGSI-LD', () => {
 
     const norm = (await get(`/ngsi-ld/v1/entities?type=${type}&limit=1000`)).body as Json[];
     expect(norm.map((e) => e.id)).toEqual(simple.map((e) => e.id));
+    // The measured attributes are there to check, not only checked when present.
+    for (const name of OBSERVED[type]?.whenPresent ?? [])
+      expect(
+        norm.some((e) => e[name] !== undefined),
+        `${type} ${name}`,
+      ).toBe(true);
     norm.forEach((e, i) => {
       checkNormalized(e);
       const reduced = reduceNormalized(e);
@@ -68,6 +94,21 @@ describe('NGSI-LD', () => {
       expect(reduced).toEqual(simple[i]);
     });
   });
+
+  it.each(TYPES)(
+    'emits for %s only attributes its Smart Data Model defines, but machi extras',
+    async (type) => {
+      const known = modelAttributes(type);
+      const allowed = new Set([...known, ...(MACHI_EXTRAS[type] ?? [])]);
+      const entities = (await get(`/ngsi-ld/v1/entities?type=${type}&options=keyValues&limit=1000`))
+        .body as Json[];
+      const names = new Set(entities.flatMap((e) => Object.keys(e)));
+      expect([...names].filter((n) => !allowed.has(n))).toEqual([]);
+      // The extras really are extras (else they would not need listing), and the check has teeth.
+      for (const extra of MACHI_EXTRAS[type] ?? []) expect(known.has(extra), extra).toBe(false);
+      expect(known.has('currentLevl')).toBe(false);
+    },
+  );
 
   it('has a validator that refuses what the models forbid', () => {
     const base = {
@@ -99,10 +140,18 @@ describe('NGSI-LD', () => {
     expect(flood.floodLevelStatus).toMatchObject({ value: 'Normal' });
     expect(flood.refDevice).toEqual({ type: 'Relationship', object: 'urn:ngsi-ld:Device:fs-takeo-004' });
     const alerts = (await get('/ngsi-ld/v1/entities?type=Alert&options=keyValues')).body as Json[];
+    // A drill's severity is informational, so no consumer takes it for a real emergency.
     expect(alerts.map((a) => [a.id, a.category, a.subCategory, a.severity, a.drill])).toEqual([
       ['urn:ngsi-ld:Alert:a-1', 'naturalDisaster', 'flood', 'high', false],
-      ['urn:ngsi-ld:Alert:d-2', 'naturalDisaster', 'flood', 'critical', true],
+      ['urn:ngsi-ld:Alert:d-2', 'naturalDisaster', 'flood', 'informational', true],
     ]);
+    // alertSource names an entity machi serves: the sensor that raised it, else the area's first sensor.
+    expect(alerts.map((a) => a.alertSource)).toEqual([
+      'urn:ngsi-ld:FloodMonitoring:fs-takeo-004',
+      expect.stringMatching(/^urn:ngsi-ld:Device:/),
+    ]);
+    for (const source of alerts.map((a) => String(a.alertSource)))
+      expect((await get(`/ngsi-ld/v1/entities/${source}`)).res.status, source).toBe(200);
     const camera = (await get('/ngsi-ld/v1/entities/urn%3Angsi-ld%3ADevice%3Apc-library-1?options=keyValues'))
       .body as Json;
     expect(camera).toMatchObject({ controlledProperty: ['occupancy'], deviceState: 'offline' });
@@ -124,7 +173,7 @@ describe('NGSI-LD', () => {
       await get('/ngsi-ld/v1/entities?type=CrowdFlowObserved&q=peopleCount>=80&options=keyValues')
     ).body as Json[];
     expect(high.map((e) => e.peopleCount)).toEqual(w.libraryCounts.filter((n) => n >= 80));
-    const both = (await get('/ngsi-ld/v1/entities?type=Alert&q=severity=="critical";drill==true'))
+    const both = (await get('/ngsi-ld/v1/entities?type=Alert&q=severity=="informational";drill==true'))
       .body as Json[];
     expect(both.map((e) => e.id)).toEqual(['urn:ngsi-ld:Alert:d-2']);
     const page = await get('/ngsi-ld/v1/entities?type=CrowdFlowObserved&limit=5&offset=10&count=true');

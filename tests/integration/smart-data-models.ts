@@ -62,3 +62,35 @@ export function reduceNormalized(entity: Record<string, unknown>): Record<string
   }
   return out;
 }
+
+type SchemaNode = {
+  $ref?: string;
+  properties?: Record<string, unknown>;
+  allOf?: SchemaNode[];
+  anyOf?: SchemaNode[];
+  oneOf?: SchemaNode[];
+};
+
+/** A `$ref` (published URL and JSON pointer) read from the local copy. */
+function resolveRef(ref: string): SchemaNode {
+  const [url = '', pointer = ''] = ref.split('#');
+  let node = JSON.parse(readFileSync(join(SDM_DIR, url.slice(PUBLISHED.length)), 'utf8')) as unknown;
+  for (const part of pointer.split('/').filter(Boolean)) node = (node as Record<string, unknown>)[part];
+  return node as SchemaNode;
+}
+
+function propertyNames(node: SchemaNode, into: Set<string>): Set<string> {
+  if (node.$ref) propertyNames(resolveRef(node.$ref), into);
+  for (const name of Object.keys(node.properties ?? {})) into.add(name);
+  for (const sub of [...(node.allOf ?? []), ...(node.anyOf ?? []), ...(node.oneOf ?? [])])
+    propertyNames(sub, into);
+  return into;
+}
+
+/** Every attribute name the model of `type` defines (its own and, through $ref, the common ones). */
+export function modelAttributes(type: string): Set<string> {
+  const dir = MODEL_DIRS[type];
+  if (!dir) throw new Error(`no Smart Data Model for type ${type}`);
+  const schema = JSON.parse(readFileSync(join(SDM_DIR, dir, 'schema.json'), 'utf8')) as SchemaNode;
+  return propertyNames(schema, new Set());
+}

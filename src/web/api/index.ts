@@ -32,7 +32,7 @@ export function startOpenData(
     feed,
   );
   const gate = publicGate(runtime.http, [API_PREFIX, NGSI_PREFIX], config.api.ratePerMinute);
-  runtime.http.register(ngsiLdPlugin, { gate, source, log });
+  runtime.http.register(ngsiLdPlugin, { config, gate, source, log });
   runtime.http.register(openDataPlugin, { config, gate, source, log });
   runtime.http.register(apiPlugin, { config, gate, source, log, more: OPEN_DATA_OPERATIONS });
   alerts.start();

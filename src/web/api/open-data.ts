@@ -9,7 +9,14 @@ import type { Logger } from '../../observability/logger.ts';
 import { SiteId } from '../../schemas/common.ts';
 import { csv } from './csv.ts';
 import type { Operation } from './openapi.ts';
-import { type Gate, sendCached, sendError, sendJsonCached, storeUnavailable } from './public-http.ts';
+import {
+  type Gate,
+  publicOrigin,
+  sendCached,
+  sendError,
+  sendJsonCached,
+  storeUnavailable,
+} from './public-http.ts';
 import { apiSchemas } from './schemas.ts';
 import type { OpenDataSource } from './source.ts';
 
@@ -179,8 +186,7 @@ export const openDataPlugin: HttpPlugin<OpenDataOptions> = (app, { config, gate,
     'GET',
     '/api/v1/catalog.json',
     gate((req, res) => {
-      const base = (config.api.publicUrl ?? `http://${req.headers.host ?? 'localhost'}`).replace(/\/$/, '');
-      sendJsonCached(req, res, catalog(source, base), 3600, 'application/ld+json');
+      sendJsonCached(req, res, catalog(source, publicOrigin(config, req)), 3600, 'application/ld+json');
     }),
   );
 

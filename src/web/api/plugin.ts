@@ -10,7 +10,14 @@ import { SiteId } from '../../schemas/common.ts';
 import { csv } from './csv.ts';
 import { INTERVAL_MS } from './influx-reads.ts';
 import { type Operation, openApiDocument } from './openapi.ts';
-import { type Gate, sendCached, sendError, sendJsonCached, storeUnavailable } from './public-http.ts';
+import {
+  type Gate,
+  publicOrigin,
+  sendCached,
+  sendError,
+  sendJsonCached,
+  storeUnavailable,
+} from './public-http.ts';
 import {
   ActiveAlertsAnswer,
   AlertHistoryAnswer,
@@ -135,8 +142,7 @@ export const apiPlugin: HttpPlugin<ApiOptions> = (app, { config, gate, source, l
     'GET',
     `${API_PREFIX}openapi.json`,
     gate((req, res) => {
-      const server = config.api.publicUrl ?? `http://${req.headers.host ?? 'localhost'}`;
-      sendJsonCached(req, res, openApiDocument([...OPERATIONS, ...more], server.replace(/\/$/, '')), 3600);
+      sendJsonCached(req, res, openApiDocument([...OPERATIONS, ...more], publicOrigin(config, req)), 3600);
     }),
   );
 

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Config } from '../../config/config.ts';
 import type { HttpApp, RouteHandler } from '../../http/app.ts';
 import { sendJson } from '../../http/app.ts';
 import { plainAddress } from '../../lib/address.ts';
@@ -18,6 +19,16 @@ export const CORS_HEADERS = {
 
 export function sendError(res: ServerResponse, status: number, code: ErrorCode, error: string): void {
   sendJson(res, status, { error, code: machiErr(code) });
+}
+
+/**
+ * The origin public links name (OpenAPI server, catalogue, NGSI-LD @context): MACHI_PUBLIC_URL when
+ * set, else the request's own Host, over https when machi's HTTP listener has TLS. No trailing slash.
+ */
+export function publicOrigin(config: Pick<Config, 'api' | 'http'>, req: IncomingMessage): string {
+  const origin =
+    config.api.publicUrl ?? `${config.http.tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+  return origin.replace(/\/$/, '');
 }
 
 /** A data store's failure: logged for the operators, 503 for the client. */

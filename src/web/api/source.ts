@@ -98,6 +98,13 @@ export class OpenDataSource {
     return publicActive(this.alerts.all());
   }
 
+  /** The first sensor of an open alert: the one whose reading raised it (NGSI-LD's alertSource). */
+  triggeringSensor(alertId: string): string | undefined {
+    for (const area of this.alerts.all())
+      for (const a of area.alerts) if (a.id === alertId) return a.sensors[0];
+    return undefined;
+  }
+
   /** undefined until the audit trail is read (the caller answers 503). */
   alertHistory(
     from: number,

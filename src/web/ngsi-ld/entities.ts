@@ -1,9 +1,10 @@
 // machi's public data as FIWARE Smart Data Models entities (docs/open-data.md has the mapping):
 // CrowdFlowObserved per site and 15 minutes, FloodMonitoring per flood sensor's newest reading,
-// Device per sensor and camera, Alert per open public flood alert.
+// Device per sensor and camera, Alert per open public flood alert (and per pushed transition).
 import type { Registry } from '../../registry/schema.ts';
+import type { AlertLevel } from '../../schemas/alerts.ts';
 import type { CrowdRow } from '../api/influx-reads.ts';
-import type { FloodSensor, PublicAlert } from '../api/schemas.ts';
+import type { FloodSensor } from '../api/schemas.ts';
 import type { DeviceView } from '../api/source.ts';
 import { date, type Entity, point, prop, rel } from './model.ts';
 
@@ -110,7 +111,41 @@ export function device(d: DeviceView): Entity {
   };
 }
 
-export function alert(a: PublicAlert, registry: Registry): Entity {
+/** One flood alert as an Alert entity shows it: the open alert (read API) or one transition (push). */
+export interface AlertView {
+  id: string;
+  areaId: string;
+  level: AlertLevel;
+  drill: boolean;
+  issuedAt: string;
+  modifiedAt: string;
+  validFrom?: string;
+  validTo?: string;
+  /** What alertSource names (alertSourceOf); left out, a pushed update keeps the broker's. */
+  source?: string;
+}
+
+/**
+ * An alert's alertSource: the FloodMonitoring entity of the sensor whose reading raised it; when
+ * that is not known, the Device of the area's first flood sensor (always served).
+ */
+export function alertSourceOf(
+  registry: Registry,
+  areaId: string,
+  sensorId: string | undefined,
+): string | undefined {
+  if (sensorId) return urn('FloodMonitoring', sensorId);
+  const first = [...registry.devices.values()].find((d) => d.kind === 'flood-sensor' && d.area === areaId);
+  return first && urn('Device', first.id);
+}
+
+/** A drill is `informational`, so no consumer that reads only severity takes it for a real flood. */
+function alertSeverity(level: AlertLevel, drill: boolean): string {
+  if (drill) return 'informational';
+  return level === 'emergency' ? 'critical' : level === 'warning' ? 'high' : 'medium';
+}
+
+export function alert(a: AlertView, registry: Registry): Entity {
   const area = registry.areas.get(a.areaId);
   return {
     id: urn('Alert', a.id),
@@ -119,18 +154,19 @@ export function alert(a: PublicAlert, registry: Registry): Entity {
       ...(area ? { location: point(area.lat, area.lon), areaServed: prop(area.name.en) } : {}),
       category: prop('naturalDisaster'),
       subCategory: prop('flood'),
-      severity: prop(a.level === 'emergency' ? 'critical' : 'high'),
-      dateIssued: date(a.openedAt),
-      validFrom: date(a.openedAt),
-      dateModified: date(a.updatedAt),
+      severity: prop(alertSeverity(a.level, a.drill)),
+      dateIssued: date(a.issuedAt),
+      ...(a.validFrom ? { validFrom: date(a.validFrom) } : {}),
+      ...(a.validTo ? { validTo: date(a.validTo) } : {}),
+      dateModified: date(a.modifiedAt),
       description: prop(
         a.drill
           ? `DRILL (訓練): flood ${a.level} exercise, not a real flood`
-          : `Flood ${a.level} in ${area?.name.en ?? a.areaId}`,
+          : `Flood ${a.level} in ${area?.name.en ?? a.areaId}${a.validTo ? ', cleared' : ''}`,
       ),
       // machi's own attribute: consumers must never treat an exercise as a real flood.
       drill: prop(a.drill),
-      alertSource: rel(`urn:ngsi-ld:machi:alerts:${a.areaId}`),
+      ...(a.source ? { alertSource: rel(a.source) } : {}),
       dataProvider: prop(PROVIDER),
     },
   };

@@ -3,13 +3,15 @@
 // as a Link header, JSON-LD answers (Accept: application/ld+json) carry it in each entity; both
 // point at /ngsi-ld/v1/context.jsonld, which lists the core context and the Smart Data Models'.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../../config/config.ts';
 import type { HttpPlugin } from '../../http/app.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { type ErrorCode, machiErr } from '../../schemas/reasons.ts';
-import { type Gate, sendJsonCached } from '../api/public-http.ts';
+import { type Gate, publicOrigin, sendJsonCached } from '../api/public-http.ts';
 import type { OpenDataSource } from '../api/source.ts';
 import {
   alert,
+  alertSourceOf,
   crowdFlow,
   device,
   ENTITY_TYPES,
@@ -60,13 +62,14 @@ const badRequest = (res: ServerResponse, detail: string) =>
   problem(res, 400, 'BadRequestData', 'INVALID_REQUEST', detail);
 
 export interface NgsiLdOptions {
+  config: Config;
   gate: Gate;
   source: OpenDataSource;
   log: Logger;
 }
 
-export const ngsiLdPlugin: HttpPlugin<NgsiLdOptions> = (app, { gate, source, log }) => {
-  const contextUrl = (req: IncomingMessage) => `http://${req.headers.host ?? 'localhost'}${CONTEXT_PATH}`;
+export const ngsiLdPlugin: HttpPlugin<NgsiLdOptions> = (app, { config, gate, source, log }) => {
+  const contextUrl = (req: IncomingMessage) => `${publicOrigin(config, req)}${CONTEXT_PATH}`;
 
   /** Every entity of `types`, freshly read. */
   async function entities(types: readonly EntityType[]): Promise<Entity[]> {
@@ -80,7 +83,18 @@ export const ngsiLdPlugin: HttpPlugin<NgsiLdOptions> = (app, { gate, source, log
         if (type === 'FloodMonitoring')
           return (await source.floodSensors()).flatMap((s) => floodMonitoring(s) ?? []);
         if (type === 'Device') return (await source.devices()).map(device);
-        return source.activeAlerts().map((a) => alert(a, source.registry));
+        return source.activeAlerts().map((a) =>
+          alert(
+            {
+              ...a,
+              issuedAt: a.openedAt,
+              validFrom: a.openedAt,
+              modifiedAt: a.updatedAt,
+              source: alertSourceOf(source.registry, a.areaId, source.triggeringSensor(a.id)),
+            },
+            source.registry,
+          ),
+        );
       }),
     );
     return parts.flat();

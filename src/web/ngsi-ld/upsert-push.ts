@@ -1,31 +1,33 @@
-// The push side of NGSI-LD: every real flood reading's FloodMonitoring entity is upserted to the
-// city's context broker (POST /ngsi-ld/v1/entityOperations/upsert), in batches of at most the
-// configured size, in Kafka order. It reads the readings topic in a consumer group of its own whose
-// offsets are committed only after the broker took the batch, so after the broker (or machi) was
-// down it catches up from where it stopped; a batch the broker refuses as invalid is logged and
-// passed over, anything else is retried until it goes through.
+// The push side of NGSI-LD: machi's entities upserted to the city's context broker
+// (POST /ngsi-ld/v1/entityOperations/upsert, upsert-client.ts), in batches of at most the configured
+// size, in Kafka order. Two feeds: every real flood reading's FloodMonitoring entity (readings
+// topic), and every public transition of a real flood alert as its Alert entity (the alert audit
+// trail); drills never. Each reads its topic in a consumer group of its own whose offsets are
+// committed only after the broker took the batch, so after the broker (or machi) was down it
+// catches up from where it stopped.
 
-import { ensureTopics } from '../../bus/admin.ts';
+import { ensureTopics, startGroupAtEndIfNew } from '../../bus/admin.ts';
 import { groupMembership, runBatches } from '../../bus/consumer.ts';
 import { createKafka } from '../../bus/kafka.ts';
 import { kafkaTopics } from '../../bus/topics.ts';
-import { retry } from '../../lib/retry.ts';
+import type { Config } from '../../config/config.ts';
 import type { Registry } from '../../registry/schema.ts';
 import type { Runtime } from '../../runtime/component.ts';
+import { AlertEvent } from '../../schemas/alerts.ts';
 import { ReadingRecord } from '../../schemas/readings.ts';
 import { floodSensorView } from '../api/source.ts';
-import { floodMonitoring } from './entities.ts';
+import { alert, floodMonitoring, urn } from './entities.ts';
 import { normalized, type Rendered } from './model.ts';
 import { CONTEXT_PATH } from './plugin.ts';
+import { UpsertClient, type UpsertTarget } from './upsert-client.ts';
 
-/** How long one POST may take before it counts as failed (and is tried again). */
-const POST_TIMEOUT_MS = 10_000;
+const parseJson = (value: Buffer | null): unknown => JSON.parse(value?.toString('utf8') ?? '');
 
-/** The entity of one Kafka record, or undefined: not a real flood reading of a registry sensor. */
+/** The entity of one readings record, or undefined: not a real flood reading of a registry sensor. */
 export function entityOfRecord(registry: Registry, value: Buffer | null): Rendered | undefined {
   let record: ReadingRecord;
   try {
-    record = ReadingRecord.parse(JSON.parse(value?.toString('utf8') ?? ''));
+    record = ReadingRecord.parse(parseJson(value));
   } catch {
     return undefined; // the workers dead-letter bad records; nothing to push
   }
@@ -37,80 +39,95 @@ export function entityOfRecord(registry: Registry, value: Buffer | null): Render
   return entity && normalized(entity);
 }
 
-class Refused extends Error {}
+/**
+ * The Alert entity of one audit-trail record, as an update of what the broker holds (attributes
+ * not sent are kept), or undefined: a drill, an acknowledgement (internal), a watch opening or
+ * re-notified (internal: a single sensor), or not an alert event (the alerts service dead-letters).
+ */
+export function alertEntityOfRecord(registry: Registry, value: Buffer | null): Rendered | undefined {
+  let e: AlertEvent;
+  try {
+    e = AlertEvent.parse(parseJson(value));
+  } catch {
+    return undefined;
+  }
+  if (e.drill || e.transition === 'acknowledged') return undefined;
+  const ending = e.transition === 'cleared' || e.transition === 'de-escalated';
+  if (e.level === 'watch' && !ending) return undefined;
+  const trigger = e.cause.find((c) => c.wet && !c.silent) ?? e.cause[0];
+  const severityChanged = e.transition !== 're-notified' && e.transition !== 'cleared';
+  const entity = alert(
+    {
+      id: e.alertId,
+      areaId: e.areaId,
+      level: e.level,
+      drill: false,
+      issuedAt: e.time,
+      modifiedAt: e.time,
+      ...(severityChanged ? { validFrom: e.time } : {}),
+      ...(e.transition === 'cleared' ? { validTo: e.time } : {}),
+      // Unknown (a clear restored after a restart names none): the broker keeps the one it has.
+      source: trigger && urn('FloodMonitoring', trigger.deviceId),
+    },
+    registry,
+  );
+  return normalized(entity);
+}
 
-export function startUpsertPush(
+/** Where the broker fetches the @context the Link header names: machi's public origin. */
+export function pushContextUrl(config: Pick<Config, 'api' | 'http'>): string {
+  const { host, port, tls } = config.http;
+  const local = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+  return `${(config.api.publicUrl ?? local).replace(/\/$/, '')}${CONTEXT_PATH}`;
+}
+
+interface Feed {
+  name: string;
+  /** Its consumer group's suffix: stable across restarts, so a restarted machi resumes where it stopped. */
+  group: string;
+  topic: string;
+  mode?: UpsertTarget['mode'];
+  entityOf(value: Buffer | null): Rendered | undefined;
+}
+
+function startFeed(
   runtime: Runtime,
-  registry: Registry,
+  feed: Feed,
   target: { url: string; batch: number },
-): { stop(): Promise<void> } {
+): { joined(): boolean; stop(): Promise<void> } {
   const { config } = runtime;
-  const log = runtime.log.child({ component: 'ngsi-ld-push' });
-  const kafka = createKafka(config, log, 'ngsi-ld-push');
+  const log = runtime.log.child({ component: 'ngsi-ld-push', feed: feed.name });
+  const kafka = createKafka(config, log, `ngsi-ld-push-${feed.name}`);
+  const groupId = `${config.kafka.clientId}.${config.kafka.topicPrefix}.${feed.group}`;
   const consumer = kafka.consumer({
-    // Stable across restarts, one per topic prefix: a restarted machi resumes where it stopped.
-    groupId: `${config.kafka.clientId}.${config.kafka.topicPrefix}.ngsi-ld-upsert`,
+    groupId,
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,
   });
-  const endpoint = new URL(
-    'ngsi-ld/v1/entityOperations/upsert',
-    target.url.endsWith('/') ? target.url : `${target.url}/`,
+  const client = new UpsertClient(
+    { url: target.url, context: pushContextUrl(config), ...(feed.mode ? { mode: feed.mode } : {}) },
+    log,
   );
-  const origin = config.api.publicUrl ?? `http://${config.http.host}:${config.http.port}`;
-  const context = `${origin.replace(/\/$/, '')}${CONTEXT_PATH}`;
   const stopping = new AbortController();
-  // Ready once in its group: from then on no reading is missed (a new group starts at the end).
+  // Ready once in its group: nothing written since the start is missed (a new group starts at the
+  // end as it was then, not wherever the end is by its first fetch).
   const membership = groupMembership(consumer);
-  runtime.readiness.ngsiLdPush = () => membership.joined();
-
-  async function post(entities: Rendered[]): Promise<void> {
-    const res = await fetch(endpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        link: `<${context}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`,
-      },
-      body: JSON.stringify(entities),
-      redirect: 'error',
-      signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(POST_TIMEOUT_MS)]),
-    });
-    await res.arrayBuffer().catch(() => undefined);
-    // 201/204: created or updated; 207: some entities failed, which trying again would not change.
-    if (res.status === 201 || res.status === 204 || res.status === 207) return;
-    if (res.status === 400 || res.status === 413 || res.status === 422)
-      throw new Refused(`HTTP ${res.status}`);
-    throw new Error(`HTTP ${res.status}`);
-  }
 
   const done = (async () => {
     await ensureTopics(kafka, config);
+    await startGroupAtEndIfNew(kafka, groupId, feed.topic);
     await consumer.connect();
-    await consumer.subscribe({ topics: [kafkaTopics(config.kafka.topicPrefix).readings.flood] });
+    await consumer.subscribe({ topics: [feed.topic] });
     await runBatches(consumer, { chunkSize: target.batch, concurrency: 1 }, async (batch, ctx) => {
       const entities = batch.messages.flatMap((m): Rendered[] => {
-        const e = entityOfRecord(registry, m.value);
+        const e = feed.entityOf(m.value);
         return e ? [e] : [];
       });
       if (entities.length === 0) return;
       const keepAlive = setInterval(() => void ctx.heartbeat().catch(() => {}), 2000);
       try {
-        await retry(() => post(entities), {
-          initialMs: 500,
-          maxMs: 10_000,
-          jitter: 0.2,
-          signal: stopping.signal,
-          retriable: (err) => !(err instanceof Refused) && ctx.active(),
-          onRetry: (err) =>
-            log.warn({ err: (err as Error).message, entities: entities.length }, 'upsert failed, retrying'),
-        });
-      } catch (err) {
-        // Stopping, or the partition moved to another member: returning uncommitted hands it on.
-        if (!(err instanceof Refused)) return;
-        log.error(
-          { err: err.message, entities: entities.length },
-          'context broker refused a batch: passed over',
-        );
+        // Rejects unless the broker took the batch: then runBatches commits nothing.
+        await client.deliver(entities, stopping.signal, ctx.active);
       } finally {
         clearInterval(keepAlive);
       }
@@ -118,10 +135,52 @@ export function startUpsertPush(
   })().catch((err) => log.error({ err: (err as Error).message }, 'ngsi-ld push did not start'));
 
   return {
+    joined: () => membership.joined(),
     async stop() {
-      stopping.abort();
       await done;
-      await consumer.disconnect();
+      // The abandoned batch's handler rejects, so it is never committed; leaving the group first
+      // also keeps kafkajs from fetching it again before the consumer is gone.
+      const left = consumer.disconnect();
+      stopping.abort();
+      await left;
     },
   };
+}
+
+export function startUpsertPush(
+  runtime: Runtime,
+  registry: Registry,
+  target: { url: string; batch: number },
+): { stop(): Promise<void> } {
+  const topics = kafkaTopics(runtime.config.kafka.topicPrefix);
+  if (!runtime.config.api.publicUrl)
+    runtime.log.warn(
+      { context: pushContextUrl(runtime.config) },
+      'MACHI_PUBLIC_URL is not set: a context broker on another host cannot fetch the @context',
+    );
+  const feeds = [
+    startFeed(
+      runtime,
+      {
+        name: 'flood',
+        group: 'ngsi-ld-upsert',
+        topic: topics.readings.flood,
+        entityOf: (v) => entityOfRecord(registry, v),
+      },
+      target,
+    ),
+    startFeed(
+      runtime,
+      {
+        name: 'alerts',
+        group: 'ngsi-ld-upsert-alerts',
+        topic: topics.alertEvents,
+        mode: 'update',
+        entityOf: (v) => alertEntityOfRecord(registry, v),
+      },
+      target,
+    ),
+  ];
+  runtime.readiness.ngsiLdPush = () => feeds.every((f) => f.joined());
+  return { stop: async () => void (await Promise.all(feeds.map((f) => f.stop()))) };
 }
