@@ -11,6 +11,7 @@ import type { Kafka } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { deliveryIdOf } from '../../src/alerts/outbox.ts';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, signature, TIMESTAMP_HEADER } from '../../src/alerts/webhooks.ts';
+import { IDLE_TOPIC_CONSUMER } from '../../src/bus/consumer.ts';
 import type { Registry } from '../../src/registry/schema.ts';
 import { ActiveAlerts, AlertEvent } from '../../src/schemas/alerts.ts';
 import { DeviceStatus } from '../../src/schemas/health.ts';
@@ -83,6 +84,7 @@ interface Condition {
 export class Flood {
   private readonly fleet: DeviceFleet;
   private readonly conditions = new Map<string, Condition>();
+  private readonly areaOf = new Map<string, string>();
   private readonly seqs = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -94,13 +96,23 @@ export class Flood {
   ) {
     this.fleet = new DeviceFleet(url, registry, { drill: false });
     for (const d of registry.devices.values())
-      if (d.kind === 'flood-sensor' && areas.includes(d.area)) this.conditions.set(d.id, { wet: false });
+      if (d.kind === 'flood-sensor' && areas.includes(d.area)) {
+        this.conditions.set(d.id, { wet: false });
+        this.areaOf.set(d.id, d.area);
+      }
   }
 
-  start(): void {
+  /**
+   * Starts the reports; resolves once every sensor's first report was acknowledged (or after
+   * `ackTimeoutMs`): each sensor logs in on its first report, and a login takes the broker a while
+   * (scrypt), so a drill that starts sooner would find its sensor's change sent late.
+   */
+  async start(ackTimeoutMs = 60_000): Promise<void> {
+    const first = Promise.allSettled([...this.conditions.keys()].map((id) => this.report(id)));
     this.timer = setInterval(() => {
       for (const id of this.conditions.keys()) this.report(id).catch(() => {});
     }, this.reportMs);
+    await within(first, ackTimeoutMs);
   }
 
   /**
@@ -118,9 +130,10 @@ export class Flood {
     return sentAt;
   }
 
-  /** Every sensor dry, on an honest clock. */
-  dryAll(): Promise<number> {
-    return this.set(Object.fromEntries([...this.conditions.keys()].map((id) => [id, { wet: false }])));
+  /** Every sensor of `areas` dry, on an honest clock (drills in other areas go on undisturbed). */
+  dry(areas: string[]): Promise<number> {
+    const ids = [...this.areaOf].filter(([, area]) => areas.includes(area)).map(([id]) => id);
+    return this.set(Object.fromEntries(ids.map((id) => [id, { wet: false }])));
   }
 
   private report(id: string): Promise<void> {
@@ -321,7 +334,8 @@ export async function readTrail(kafka: Kafka, topic: string, timeoutMs = 30_000)
   const remaining = new Map(ends.filter((p) => p.high !== p.low).map((p) => [p.partition, Number(p.high)]));
   const records: TrailRecord[] = [];
   if (remaining.size === 0) return records;
-  const consumer = kafka.consumer({ groupId: uniqueName('alert-drill-trail') });
+  // Read to its end, the consumer leaves only once its last (empty) fetch returns: a short one.
+  const consumer = kafka.consumer({ groupId: uniqueName('alert-drill-trail'), ...IDLE_TOPIC_CONSUMER });
   const read = (partition: number, offset: number) => {
     if (offset + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
   };
