@@ -28,13 +28,15 @@ const SECRET = 'singleton-webhook-secret';
 /** The fencing case's area, away from the first case's episode (left open). */
 const FENCED_AREA = 'kitagata';
 const FENCED_SENSOR = 'fs-kitagata-001';
-const FENCED_CLEAR_S = 12;
+const FENCED_CLEAR_S = 9;
 
 const prefix = uniqueName('singletons');
 const logDir = mkdtempSync(join(tmpdir(), 'machi-singletons-'));
 const children: ChildProcess[] = [];
 let mqttPort = 0;
 let influx: PrivateService | undefined;
+/** The last 15-minute interval of the forecasters' crowd history. */
+let historyEnd = 0;
 const common = (): NodeJS.ProcessEnv => ({
   KAFKA_TOPIC_PREFIX: prefix,
   MACHI_WORKER_GROUP: prefix,
@@ -49,6 +51,9 @@ async function machi(name: string, command: string[], env: NodeJS.ProcessEnv = {
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
   const get = (path: string) => fetch(`${url}${path}`, { signal: AbortSignal.timeout(2000) });
+  /** Its machi_leader gauge for `role`: true when active. */
+  const leads = async (role: string) =>
+    (await (await get('/metrics')).text()).includes(`machi_leader{role="${role}"} 1`);
   return {
     name,
     child,
@@ -57,12 +62,32 @@ async function machi(name: string, command: string[], env: NodeJS.ProcessEnv = {
     /** Resolves once `path` answers `status`; the time it did, or undefined after `timeoutMs`. */
     answers: (path: string, status: number, timeoutMs = 60_000) =>
       waitFor(async () => ((await get(path)).status === status ? Date.now() : undefined), timeoutMs),
-    /** Its machi_leader gauge for `role`: true when active. */
-    leads: async (role: string) =>
-      (await (await get('/metrics')).text()).includes(`machi_leader{role="${role}"} 1`),
+    leads,
+    /** Resolves true once it leads `role`, or undefined after `timeoutMs`. */
+    comesToLead: (role: string, timeoutMs = 60_000) =>
+      waitFor(async () => ((await leads(role)) ? true : undefined), timeoutMs),
   };
 }
 type Machi = Awaited<ReturnType<typeof machi>>;
+
+/**
+ * Two `machi <command>` of one singleton role. The second starts once the first holds the lease
+ * (it joins a group that has a leader, while the first still starts its component); both are
+ * returned once the first is ready and the second live.
+ */
+async function leaderAndStandby(
+  names: [string, string],
+  command: string[],
+  role: string,
+  env: NodeJS.ProcessEnv,
+): Promise<[Machi, Machi]> {
+  const first = await machi(names[0], command, env);
+  if (!(await first.comesToLead(role))) throw new Error(`${names[0]} never led ${role}`);
+  const second = await machi(names[1], command, env);
+  if (!(await first.answers('/readyz', 200))) throw new Error(`${names[0]} never became ready`);
+  if (!(await second.answers('/healthz', 200))) throw new Error(`${names[1]} never became live`);
+  return [first, second];
+}
 
 /** True once the webhook output's group has committed `count` records of the alert events topic. */
 async function webhookCommitted(count: number): Promise<true | undefined> {
@@ -83,12 +108,39 @@ async function webhookCommitted(count: number): Promise<true | undefined> {
   }
 }
 
+/**
+ * The forecasters' InfluxDB, with 14 days of city-hall crowd counts; returns their last interval.
+ * Private: the job reads every site's history, and which process wrote a run is told by its
+ * issued_at, which another forecaster on the shared one would muddle.
+ */
+async function startForecastInflux(): Promise<number> {
+  influx = await startPrivateInflux(18496);
+  const step = 15 * 60_000;
+  const last = Math.floor(Date.now() / step) * step - step;
+  const writer = new InfluxDB({ url: influx.address, token: 'x' }).getWriteApi('takeo', 'machi', 'ms');
+  for (let t = last - 14 * 86_400_000; t <= last; t += step) {
+    const hour = new Date(t + 9 * 3_600_000).getUTCHours();
+    writer.writePoint(
+      new Point('crowd_15m')
+        .tag('site', 'city-hall')
+        .intField('people', Math.round(20 + 10 * hour))
+        .intField('cameras', 1)
+        .timestamp(t),
+    );
+  }
+  await writer.close();
+  return last;
+}
+
 beforeAll(async () => {
   mqttPort = await freePort();
   const broker = await machi('broker', ['broker']);
   const worker = await machi('worker', ['worker']);
+  // Meanwhile, and not during a case: the cases' takeover limits are timed.
+  const history = startForecastInflux();
   expect(await broker.answers('/readyz', 200)).toBeDefined();
   expect(await worker.answers('/readyz', 200)).toBeDefined();
+  historyEnd = await history;
 }, 120_000);
 
 afterAll(async () => {
@@ -111,10 +163,7 @@ it('two alert services: one active; SIGKILLed mid-episode, the standby takes ove
   };
   const trail = await collectTopic(testKafka(), kafkaTopics(prefix).alertEvents);
   const events = () => trail.records.map((r) => AlertEvent.parse(JSON.parse(r.value)));
-  const first = await machi('alerts-1', ['alerts'], env);
-  expect(await first.answers('/readyz', 200)).toBeDefined();
-  const second = await machi('alerts-2', ['alerts'], env);
-  expect(await second.answers('/healthz', 200)).toBeDefined();
+  const [first, second] = await leaderAndStandby(['alerts-1', 'alerts-2'], ['alerts'], 'alerts', env);
   // The standby is healthy, not ready (a load balancer sends acknowledgements to the active one),
   // and has built nothing: no alert metric, no engine.
   const standby = await second.get('/readyz');
@@ -179,18 +228,23 @@ it('two alert services: one active; SIGKILLed mid-episode, the standby takes ove
     expect(new Set(delivered).size).toBe(delivered.length);
     expect(sink.deliveries.every((d) => d.genuine)).toBe(true);
   } finally {
-    await flood.stop();
-    await office.close();
-    await trail.stop();
-    await sink.down();
-    // The next case elects among its own services.
-    await Promise.all([first, second].map((m) => stopChild(m.child)));
+    // All at once (the trail's consumer alone takes up to its 5 s fetch wait to leave). The next
+    // case elects among its own services.
+    await Promise.all([
+      flood.stop(),
+      office.close(),
+      trail.stop(),
+      sink.down(),
+      ...[first, second].map((m) => stopChild(m.child)),
+    ]);
   }
 });
 
-it('a frozen alert service that comes back with a transition due is fenced: it writes nothing and exits 75', {
+// The forecasters lead a role of their own, with processes of their own: their case runs beside
+// this one. (The first case runs alone: its 10 s takeover limit has the least room.)
+it.concurrent('a frozen alert service that comes back with a transition due is fenced: it writes nothing and exits 75', {
   timeout: 120_000,
-}, async () => {
+}, async ({ expect }) => {
   const sink = new WebhookSink(await freePort(), SECRET);
   await sink.up();
   // The clear falls due while the first service is frozen: the second, active by then, writes it;
@@ -208,10 +262,7 @@ it('a frozen alert service that comes back with a transition due is fenced: it w
     trail.records
       .map((r) => AlertEvent.parse(JSON.parse(r.value)))
       .filter((e) => !e.drill && e.areaId === FENCED_AREA);
-  const first = await machi('fenced-1', ['alerts'], env);
-  expect(await first.answers('/readyz', 200)).toBeDefined();
-  const second = await machi('fenced-2', ['alerts'], env);
-  expect(await second.answers('/healthz', 200)).toBeDefined();
+  const [first, second] = await leaderAndStandby(['fenced-1', 'fenced-2'], ['alerts'], 'alerts', env);
   const url = `mqtt://127.0.0.1:${mqttPort}`;
   const flood = new Flood(url, loadRegistry(config.devicesDir), [FENCED_AREA], 2000);
   flood.start();
@@ -260,33 +311,17 @@ it('a frozen alert service that comes back with a transition due is fenced: it w
     expect(first.log()).toMatch(/fenced: another alerts process writes the audit trail now/);
   } finally {
     first.child.kill('SIGCONT');
-    await flood.stop();
-    await trail.stop();
-    await sink.down();
+    await Promise.all([flood.stop(), trail.stop(), sink.down()]);
   }
 });
 
-it('two forecasters: only the active one runs; after its SIGKILL the other writes the next run; a frozen leader yields', {
+it.concurrent('two forecasters: only the active one runs; after its SIGKILL the other writes the next run; a frozen leader yields', {
   timeout: 120_000,
-}, async () => {
-  // A private InfluxDB: the job reads every site's history, and which process wrote a run is told
-  // by its issued_at, which another forecaster on the shared one would muddle.
-  influx = await startPrivateInflux(18496);
-  const db = new InfluxDB({ url: influx.address, token: 'x' });
-  const step = 15 * 60_000;
-  const last = Math.floor(Date.now() / step) * step - step;
-  const writer = db.getWriteApi('takeo', 'machi', 'ms');
-  for (let t = last - 14 * 86_400_000; t <= last; t += step) {
-    const hour = new Date(t + 9 * 3_600_000).getUTCHours();
-    writer.writePoint(
-      new Point('crowd_15m')
-        .tag('site', 'city-hall')
-        .intField('people', Math.round(20 + 10 * hour))
-        .intField('cameras', 1)
-        .timestamp(t),
-    );
-  }
-  await writer.close();
+}, async ({ expect }) => {
+  const address = influx?.address;
+  if (!address) throw new Error('the forecasters have no InfluxDB');
+  const db = new InfluxDB({ url: address, token: 'x' });
+  const last = historyEnd;
   /** issued_at of the run that last wrote the next interval's forecast (each run overwrites it). */
   const lastIssued = async () => {
     const rows = await db.getQueryApi('takeo').collectRows<{ _value: number }>(
@@ -299,14 +334,18 @@ it('two forecasters: only the active one runs; after its SIGKILL the other write
   const runs = (m: Machi) => m.log().match(/forecast run done/g)?.length ?? 0;
 
   // Every 3 s: two active forecasters would write two runs a tick.
-  const env = { INFLUX_URL: influx.address, MACHI_FORECAST_CRON: '*/3 * * * * *' };
-  const first = await machi('forecast-1', ['forecast', 'serve'], env);
-  expect(await first.answers('/readyz', 200)).toBeDefined();
-  const second = await machi('forecast-2', ['forecast', 'serve'], env);
-  expect(await second.answers('/healthz', 200)).toBeDefined();
+  const env = { INFLUX_URL: address, MACHI_FORECAST_CRON: '*/3 * * * * *' };
+  const [first, second] = await leaderAndStandby(
+    ['forecast-1', 'forecast-2'],
+    ['forecast', 'serve'],
+    'forecast',
+    env,
+  );
   expect((await second.get('/readyz')).status).toBe(503);
-  // Every 3 s a run: a few of them, all the active one's.
-  await new Promise((r) => setTimeout(r, 8000));
+  // Every 3 s a run: two scheduled ones with the standby live, both the active one's (an active
+  // standby would have run at its start and at the first of those ticks, already logged).
+  const before = runs(first);
+  expect(await waitFor(() => (runs(first) >= before + 2 ? true : undefined), 20_000)).toBe(true);
   expect(runs(first)).toBeGreaterThanOrEqual(2);
   expect(runs(second)).toBe(0);
   expect(await first.leads('forecast')).toBe(true);
