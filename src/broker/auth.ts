@@ -4,7 +4,7 @@
 // reason code, never with the secret.
 //
 // The doors (issue 21): a connect-rate cap; bans from failure budgets (lib/failure-budget.ts) checked before any
-// password; scrypt on libuv's threadpool, a few at a time, with a bounded queue (full: CONNACK 3);
+// password; scrypt on niced worker threads (lib/idle-scrypt.ts), a few at a time, with a bounded queue (full: CONNACK 3);
 // the fast verifier of a generated secret (registry/secrets.ts) checked at once, with no queue;
 // client ids bound to identities (client-ids.ts); persistent sessions only for devices and services.
 

@@ -29,8 +29,8 @@ export interface ProductionProblem {
 export const MIN_SECRET_LENGTH = 16;
 
 /**
- * scrypt checks of demo secrets at once on libuv's threadpool (4 threads), leaving threads for the
- * file reads start-up does meanwhile. Every device is checked (docs/security.md "Production mode"):
+ * scrypt checks of demo secrets at once, on the niced worker threads every password check uses
+ * (lib/idle-scrypt.ts). Every device is checked (docs/security.md "Production mode"):
  * a generated secret's HMAC verifier in microseconds, an scrypt hash in ~26 ms of a core.
  */
 const DEMO_SECRET_CONCURRENCY = 2;

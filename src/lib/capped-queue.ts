@@ -1,4 +1,4 @@
-// Password checks (scrypt on libuv's threadpool) a few at a time, for MQTT and HTTP logins alike.
+// Password checks (scrypt on niced worker threads) a few at a time, for MQTT and HTTP logins alike.
 
 /**
  * Runs at most `concurrency` jobs at once and queues at most `maxQueued` more; `run` returns

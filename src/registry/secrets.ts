@@ -3,7 +3,8 @@
 // `hmac-sha256$…`: a salted HMAC-SHA256, for secrets machi generated with at least 128 random bits
 // (device secrets, sign tokens): guessing 2^128 secrets is out of reach at any hash speed, so a slow
 // KDF adds nothing but CPU at every login (docs/security.md "Device secrets and their verifiers").
-import { createHash, createHmac, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { IdleScrypt } from '../lib/idle-scrypt.ts';
 
 const N = 16384;
 const R = 8;
@@ -85,20 +86,28 @@ export function verifySecret(secret: string, stored: string): boolean {
   }
 }
 
-/** `verifySecret` with scrypt on libuv's threadpool: the event loop keeps serving while it runs. */
-export function verifySecretAsync(secret: string, stored: string): Promise<boolean> {
-  if (isFastVerifier(stored)) return Promise.resolve(verifyFast(secret, stored));
+/**
+ * Two niced workers for every scrypt check of a running process; callers cap how many they queue
+ * (the broker's MACHI_MQTT_AUTH_CONCURRENCY, the office login's own cap).
+ */
+const idleScrypt = new IdleScrypt(2);
+
+/**
+ * `verifySecret` with scrypt off the event loop, on threads at the lowest CPU priority: the loop
+ * keeps serving while it runs, and a flood of bad logins only takes CPU nothing else wants.
+ */
+export async function verifySecretAsync(secret: string, stored: string): Promise<boolean> {
+  if (isFastVerifier(stored)) return verifyFast(secret, stored);
   const s = parseStored(stored);
-  if (!s) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    try {
-      scrypt(secret, s.salt, s.expected.length, scryptOptions(s), (err, actual) =>
-        resolve(!err && timingSafeEqual(actual, s.expected)),
-      );
-    } catch {
-      resolve(false);
-    }
-  });
+  if (!s) return false;
+  try {
+    return timingSafeEqual(
+      await idleScrypt.derive(secret, s.salt, s.expected.length, scryptOptions(s)),
+      s.expected,
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** A fresh secret (device, sign token, first office password): GENERATED_SECRET_BITS random bits, URL-safe. */
