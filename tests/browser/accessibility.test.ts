@@ -4,7 +4,7 @@
 // and the office console: its login, then the console on a flood night (an active alert raised by
 // the real alert engine, its timeline from the Kafka audit trail, a sensor's chart from InfluxDB).
 // No page may have a serious or critical violation.
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import type { MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
