@@ -2,7 +2,7 @@
 // server.properties that tells it so. Every node is broker and controller; N nodes are N voters.
 // Clients use port … port+N-1, controllers port+N … port+2N-1. One node keeps the layout the stack
 // always had (controller on port + 1, state in kafka/), so a single-node stack is still found.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { replicationFor } from '../bus/replication.ts';
 import { stateDir } from './tools.ts';
@@ -66,6 +66,18 @@ export function kafkaNodesOnDisk(env = process.env): number | undefined {
 export function kafkaNodePathsOnDisk(env = process.env): KafkaNodePaths[] {
   const nodes = kafkaNodesOnDisk(env) ?? 1;
   return Array.from({ length: nodes }, (_, i) => nodePaths(i + 1, nodes, env));
+}
+
+/**
+ * Removes the folders of deleted partitions (`<topic>-<n>.<id>-delete`) a node left when it stopped
+ * before purging them; a restarted node does not purge them promptly, and each holds open files.
+ * Only while the node is down. Returns how many went.
+ */
+export function removeDeletedPartitions(node: KafkaNodePaths): number {
+  if (!existsSync(node.data)) return 0;
+  const deleted = readdirSync(node.data).filter((name) => name.endsWith('-delete'));
+  for (const name of deleted) rmSync(join(node.data, name), { recursive: true, force: true });
+  return deleted.length;
 }
 
 export function writeNodeConfig(node: KafkaNode, layout: KafkaNode[]): void {

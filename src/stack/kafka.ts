@@ -11,6 +11,7 @@ import {
   kafkaLayout,
   kafkaNodePathsOnDisk,
   kafkaNodesOnDisk,
+  removeDeletedPartitions,
   writeNodeConfig,
 } from './kafka-nodes.ts';
 import {
@@ -180,6 +181,7 @@ export async function startKafka(
   for (const node of down) {
     writeNodeConfig(node, layout);
     formatStorage(node, clusterId, env);
+    removeDeletedPartitions(node);
   }
   throwIfInterrupted(signal, 'preparing Kafka');
   // All at once: a node of a cluster is ready only once a majority of the voters runs.

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { replicationFor } from '../../src/bus/replication.ts';
-import { kafkaLayout, kafkaNodesOnDisk } from '../../src/stack/kafka-nodes.ts';
+import { kafkaLayout, kafkaNodesOnDisk, removeDeletedPartitions } from '../../src/stack/kafka-nodes.ts';
 
 describe('replication of machi topics', () => {
   it('keeps as many copies as brokers, up to three, and wants two in sync from three on', () => {
@@ -41,5 +41,19 @@ describe('the local Kafka nodes', () => {
       writeFileSync(join(dir, name, 'server.properties'), '');
     }
     expect(kafkaNodesOnDisk(env)).toBe(3);
+  });
+
+  it('removes the folders of deleted partitions a stopped node left, and nothing else', () => {
+    const [node] = kafkaLayout({ host: '127.0.0.1', port: 9092 }, 1, env);
+    if (!node) throw new Error('no node');
+    const kept = ['__consumer_offsets-0', 'machi.readings-3', 'meta.properties'];
+    const deleted = ['test-a1b2-0.5f0e2c0d9e8b4f4c8a3e1d2c3b4a5f6e-delete', 'x-1.0123456789abcdef-delete'];
+    for (const name of [...kept.slice(0, 2), ...deleted]) {
+      mkdirSync(join(node.data, name), { recursive: true });
+      writeFileSync(join(node.data, name, '00000000000000000000.log'), '');
+    }
+    writeFileSync(join(node.data, 'meta.properties'), '');
+    expect(removeDeletedPartitions(node)).toBe(2);
+    expect(readdirSync(node.data).sort()).toEqual(kept);
   });
 });
