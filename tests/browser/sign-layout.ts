@@ -227,12 +227,12 @@ export interface LanguageCheck {
 }
 
 /**
- * Runs `layoutProblems` as the sign rotates until every language has been checked; with `qr`, also
- * decodes the QR code on screen in each language (a check the rotation cut short is run again).
+ * Runs `layoutProblems` as the sign rotates until every language has been checked; in the languages
+ * `qrIn`, also decodes the QR code on screen (a check the rotation cut short is run again).
  */
 export async function checkEveryLanguage(
   page: Page,
-  { qr = false, timeoutMs = 30_000 } = {},
+  { qrIn = [] as readonly string[], timeoutMs = 30_000 } = {},
 ): Promise<Record<string, LanguageCheck>> {
   const seen: Record<string, LanguageCheck> = {};
   const deadline = Date.now() + timeoutMs;
@@ -240,6 +240,7 @@ export async function checkEveryLanguage(
     if (Date.now() > deadline) throw new Error(`languages seen: ${Object.keys(seen).join(', ')}`);
     const { lang, problems } = await layoutProblems(page);
     if (!seen[lang]) {
+      const qr = qrIn.includes(lang);
       const text = qr ? await decodeQr(page.locator('.qr:visible')) : undefined;
       if (qr && (await page.getAttribute('body', 'data-lang')) !== lang) continue;
       seen[lang] = qr ? { problems, qr: text } : { problems };

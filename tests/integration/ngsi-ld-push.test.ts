@@ -23,6 +23,8 @@ import { produce, workerConfig } from './worker-harness.ts';
 
 const BATCH = 7;
 const DOWN_MS = 60_000;
+/** Tries a second apart at most: the catch-up starts within a second of the receiver's return. */
+const BACKOFF = { initialMs: 100, maxMs: 1000, jitter: 0.2 };
 const SENSORS = ['fs-takeo-001', 'fs-takeo-004', 'fs-kitagata-001'];
 const PUBLIC_URL = 'https://data.takeo.example';
 const validate = smartDataModels();
@@ -129,6 +131,32 @@ const alertEvent = (over: Partial<AlertEvent>): AlertEvent => ({
   ...over,
 });
 
+/**
+ * Whether each of the pusher's consumer groups (the only groups of this test's topic prefix) has
+ * committed the end of every partition it reads: it has nothing left to push.
+ */
+async function pushedToTheEnd(config: Config): Promise<boolean> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.listGroups();
+    const ours = groups.filter((g) => g.groupId.includes(`.${config.kafka.topicPrefix}.`));
+    if (ours.length !== 2) return false;
+    for (const { groupId } of ours) {
+      const committed = await admin.fetchOffsets({ groupId });
+      if (committed.length === 0) return false;
+      for (const { topic, partitions } of committed) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const at = new Map(partitions.map((p) => [p.partition, BigInt(p.offset === '-1' ? 0 : p.offset)]));
+        if (ends.some((e) => (at.get(e.partition) ?? 0n) < BigInt(e.high))) return false;
+      }
+    }
+    return true;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function produceAlerts(config: Config, events: AlertEvent[]): Promise<void> {
   const kafka = testKafka();
   await ensureTopics(kafka, config);
@@ -161,12 +189,13 @@ it('pushes every reading and public alert transition once the context broker is 
   const registry = loadRegistry(config.devicesDir);
   const logs: Array<Record<string, unknown>> = [];
   const log = pino({ level: 'warn' }, { write: (s: string) => void logs.push(JSON.parse(s)) });
-  const target = { url: `http://127.0.0.1:${port}`, batch: BATCH };
+  const target = { url: `http://127.0.0.1:${port}`, batch: BATCH, backoff: BACKOFF };
   const startPusher = async () => {
     const runtime = { ...createRuntime(config), log };
     const push = startUpsertPush(runtime, registry, target);
     await eventually(async () => ((await runtime.readiness.ngsiLdPush?.()) ? true : undefined), 60_000);
-    return push;
+    let stopped: Promise<void> | undefined;
+    return { stop: () => (stopped ??= push.stop()) };
   };
   const t0 = Date.now();
   const readings = (from: number, count: number) =>
@@ -208,12 +237,18 @@ it('pushes every reading and public alert transition once the context broker is 
     // Down for a minute; meanwhile the pusher is stopped mid-retry and a new one started.
     await receiverDown();
     const downAt = Date.now();
+    const logsBefore = logs.length;
     const during = [...readings(9, 12), flood('fs-takeo-001', 99, t0 + 99_000, true)];
     await produce(config, during);
     await produceAlerts(config, [
       alertEvent({ alertId, level: 'emergency', transition: 'escalated', time: at(20), cause }),
     ]);
-    await new Promise((r) => setTimeout(r, 3000)); // the pusher is retrying the batch now
+    // Stopped while it is retrying the batch the receiver did not take.
+    await eventually(async () =>
+      logs.slice(logsBefore).some((l) => l.feed === 'flood' && l.msg === 'upsert failed, retrying')
+        ? true
+        : undefined,
+    );
     await push.stop();
     const after = readings(21, 9);
     await produce(config, after);
@@ -227,7 +262,9 @@ it('pushes every reading and public alert transition once the context broker is 
     const real = [...before, ...readings(9, 12), ...after];
     await eventually(async () => (floodTaken().length >= allBut(real) ? true : undefined), 60_000);
     await eventually(async () => (alertsTaken().length >= 3 ? true : undefined));
-    await new Promise((r) => setTimeout(r, 2000)); // nothing more should come
+    // Nothing more can come: every record is committed as pushed, and the pusher is stopped.
+    await eventually(async () => ((await pushedToTheEnd(config)) ? true : undefined));
+    await push.stop();
 
     // Each reading once, but those refused for good; per sensor in reading order.
     const pushed = floodTaken().map(key);

@@ -7,10 +7,11 @@
 // catches up from where it stopped.
 
 import { ensureTopics, startGroupAtEndIfNew } from '../../bus/admin.ts';
-import { groupMembership, runBatches } from '../../bus/consumer.ts';
+import { groupMembership, IDLE_TOPIC_CONSUMER, runBatches } from '../../bus/consumer.ts';
 import { createKafka } from '../../bus/kafka.ts';
 import { kafkaTopics } from '../../bus/topics.ts';
 import type { Config } from '../../config/config.ts';
+import type { BackoffOptions } from '../../lib/retry.ts';
 import type { Registry } from '../../registry/schema.ts';
 import type { Runtime } from '../../runtime/component.ts';
 import { AlertEvent } from '../../schemas/alerts.ts';
@@ -81,6 +82,13 @@ export function pushContextUrl(config: Pick<Config, 'api' | 'http'>): string {
   return `${(config.api.publicUrl ?? local).replace(/\/$/, '')}${CONTEXT_PATH}`;
 }
 
+/** Where to push, in batches of at most `batch`; `backoff` between tries (the client's own by default). */
+export interface PushTarget {
+  url: string;
+  batch: number;
+  backoff?: BackoffOptions;
+}
+
 interface Feed {
   name: string;
   /** Its consumer group's suffix: stable across restarts, so a restarted machi resumes where it stopped. */
@@ -93,20 +101,24 @@ interface Feed {
 function startFeed(
   runtime: Runtime,
   feed: Feed,
-  target: { url: string; batch: number },
+  target: PushTarget,
 ): { joined(): boolean; stop(): Promise<void> } {
   const { config } = runtime;
   const log = runtime.log.child({ component: 'ngsi-ld-push', feed: feed.name });
   const kafka = createKafka(config, log, `ngsi-ld-push-${feed.name}`);
   const groupId = `${config.kafka.clientId}.${config.kafka.topicPrefix}.${feed.group}`;
+  // Both topics are quiet for minutes at a time (alert transitions, sensors' reports): a stop need
+  // not wait 5 s for an idle fetch to return.
   const consumer = kafka.consumer({
     groupId,
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,
+    ...IDLE_TOPIC_CONSUMER,
   });
   const client = new UpsertClient(
     { url: target.url, context: pushContextUrl(config), ...(feed.mode ? { mode: feed.mode } : {}) },
     log,
+    target.backoff,
   );
   const stopping = new AbortController();
   // Ready once in its group: nothing written since the start is missed (a new group starts at the
@@ -150,7 +162,7 @@ function startFeed(
 export function startUpsertPush(
   runtime: Runtime,
   registry: Registry,
-  target: { url: string; batch: number },
+  target: PushTarget,
 ): { stop(): Promise<void> } {
   const topics = kafkaTopics(runtime.config.kafka.topicPrefix);
   if (!runtime.config.api.publicUrl)
