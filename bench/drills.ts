@@ -23,6 +23,11 @@ if (process.argv.includes('--ha')) {
 const SMALL = process.env.MACHI_DRILL_SCALE === 'small';
 const DEVICES = SMALL ? 20 : 50;
 const OUTAGE_MS = SMALL ? 5000 : 60_000;
+/**
+ * How long Kafka stays dead before its restart begins. Its restart (JVM start, log recovery) keeps it
+ * down for seconds more; at the small scale that is the outage, after a second for the kill to land.
+ */
+const KAFKA_DOWN_MS = SMALL ? 1000 : 5000;
 const PORTS = { kafka: 19392, influx: 18386, mqtt: 21884, brokerHttp: 28081, workerHttp: 28082 };
 /** Each drill's seqs live in their own range, so a drill never counts the previous one's tail. */
 const SEQ_SPAN = 100_000;
@@ -124,7 +129,7 @@ const drills: Array<{ name: string; fault: (ctx: Ctx) => Promise<void> }> = [
     name: 'Kafka killed and restarted',
     fault: async (ctx) => {
       ctx.kafka.kill();
-      await sleep(5000);
+      await sleep(KAFKA_DOWN_MS);
       await ctx.kafka.start();
     },
   },

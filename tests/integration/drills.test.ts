@@ -1,5 +1,6 @@
-// The fault drills at a small scale (20 devices, 5 s outages): Kafka killed, InfluxDB killed, a worker
-// SIGKILLed, the broker killed, Kafka stalled. Nothing acknowledged may be lost or duplicated.
+// The fault drills at a small scale (20 devices; 5 s outages, Kafka restarted 1 s after its kill): Kafka
+// killed, InfluxDB killed, a worker SIGKILLed, the broker killed, Kafka stalled. Nothing acknowledged
+// may be lost or duplicated.
 import { spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 

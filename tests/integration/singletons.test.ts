@@ -4,6 +4,8 @@
 // 10 s, from Kafka: the episode keeps its id, the next transition is raised once, every webhook
 // delivery id arrives once and none is lost; the next forecast run is the other forecaster's. An
 // active alert service frozen past its session is fenced on its return: its writes are refused.
+// The fencing case goes on with the first case's services (its new leader, and a new standby); the
+// forecasters, a role of their own, run beside both, their SIGKILL once the first takeover is timed.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +19,7 @@ import { LEASE_LOST_EXIT } from '../../src/app/singleton.ts';
 import { kafkaTopics } from '../../src/bus/topics.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { AlertEvent } from '../../src/schemas/alerts.ts';
-import { collectTopic, config, freePort, testKafka, uniqueName } from '../support/helpers.ts';
+import { collectTopic, config, deferred, freePort, testKafka, uniqueName } from '../support/helpers.ts';
 import { type PrivateService, startPrivateInflux } from '../support/private-stack.ts';
 
 const TAKEOVER_LIMIT_MS = 10_000;
@@ -28,13 +30,20 @@ const SECRET = 'singleton-webhook-secret';
 /** The fencing case's area, away from the first case's episode (left open). */
 const FENCED_AREA = 'kitagata';
 const FENCED_SENSOR = 'fs-kitagata-001';
-const FENCED_CLEAR_S = 9;
+/**
+ * The alert services' clear delay: longer than the fencing case takes to freeze its leader after the
+ * dry reading (the clear is pending, not written), about a takeover (it is due once the standby
+ * leads). The first case's sensors stay wet: its episode never clears.
+ */
+const CLEAR_S = 7;
 
 const prefix = uniqueName('singletons');
 const logDir = mkdtempSync(join(tmpdir(), 'machi-singletons-'));
 const children: ChildProcess[] = [];
 let mqttPort = 0;
 let influx: PrivateService | undefined;
+/** Every alert service's webhook receiver; each case looks at its own area's deliveries. */
+const sink = new WebhookSink(await freePort(), SECRET);
 /** The last 15-minute interval of the forecasters' crowd history. */
 let historyEnd = 0;
 const common = (): NodeJS.ProcessEnv => ({
@@ -42,6 +51,14 @@ const common = (): NodeJS.ProcessEnv => ({
   MACHI_WORKER_GROUP: prefix,
   MQTT_PORT: String(mqttPort),
   MACHI_LOG_LEVEL: 'info',
+});
+const alertsEnv = (): NodeJS.ProcessEnv => ({
+  MACHI_ALERT_DEBOUNCE_S: '1',
+  MACHI_ALERT_CLEAR_S: String(CLEAR_S),
+  MACHI_ALERT_RADIUS_M: '3000',
+  MACHI_ALERT_RENOTIFY_S: '3600',
+  MACHI_WEBHOOK_URLS: sink.url,
+  MACHI_WEBHOOK_SECRET: SECRET,
 });
 
 /** `machi <command>` on its own HTTP port, its log kept in logDir under `name`. */
@@ -69,6 +86,11 @@ async function machi(name: string, command: string[], env: NodeJS.ProcessEnv = {
   };
 }
 type Machi = Awaited<ReturnType<typeof machi>>;
+
+/** The first case's surviving leader and a standby started beside it, for the fencing case. */
+const alertServices = deferred<{ leader: Machi; standby: Machi }>();
+/** Settled once the first case has timed its takeover: its 10 s limit has the least room. */
+const takeoverTimed = deferred<void>();
 
 /**
  * Two `machi <command>` of one singleton role. The second starts once the first holds the lease
@@ -108,6 +130,43 @@ async function webhookCommitted(count: number): Promise<true | undefined> {
   }
 }
 
+/** The flood readings topic's end offsets now: the readings acknowledged so far lie before them. */
+async function floodEnds(): Promise<Array<{ partition: number; offset: string }>> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    return await admin.fetchTopicOffsets(kafkaTopics(prefix).readings.flood);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * True once `m`'s alert engine has read the flood readings up to `ends`: its consumer group (its
+ * own, named after its pid) has committed them, which it does once a batch is handled.
+ */
+async function engineRead(
+  m: Machi,
+  ends: Array<{ partition: number; offset: string }>,
+): Promise<true | undefined> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.listGroups();
+    const group = groups.find((g) => g.groupId.startsWith(`${config.kafka.clientId}-alerts-${m.child.pid}-`));
+    if (!group) return undefined;
+    const [committed] = await admin.fetchOffsets({
+      groupId: group.groupId,
+      topics: [kafkaTopics(prefix).readings.flood],
+    });
+    const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    const read = ends.every((e) => e.offset === '0' || (at.get(e.partition) ?? -1) >= Number(e.offset));
+    return read ? true : undefined;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * The forecasters' InfluxDB, with 14 days of city-hall crowd counts; returns their last interval.
  * Private: the job reads every site's history, and which process wrote a run is told by its
@@ -138,6 +197,7 @@ beforeAll(async () => {
   const worker = await machi('worker', ['worker']);
   // Meanwhile, and not during a case: the cases' takeover limits are timed.
   const history = startForecastInflux();
+  await sink.up();
   expect(await broker.answers('/readyz', 200)).toBeDefined();
   expect(await worker.answers('/readyz', 200)).toBeDefined();
   historyEnd = await history;
@@ -145,22 +205,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(children.map((c) => stopChild(c)));
-  await influx?.dispose();
+  await Promise.all([influx?.dispose(), sink.down()]);
 }, 60_000);
 
-it('two alert services: one active; SIGKILLed mid-episode, the standby takes over in 10 s and nothing is raised or sent twice or lost', {
+it.concurrent('two alert services: one active; SIGKILLed mid-episode, the standby takes over in 10 s and nothing is raised or sent twice or lost', {
   timeout: 120_000,
-}, async () => {
-  const sink = new WebhookSink(await freePort(), SECRET);
-  await sink.up();
-  const env = {
-    MACHI_ALERT_DEBOUNCE_S: '1',
-    MACHI_ALERT_CLEAR_S: '60',
-    MACHI_ALERT_RADIUS_M: '3000',
-    MACHI_ALERT_RENOTIFY_S: '3600',
-    MACHI_WEBHOOK_URLS: sink.url,
-    MACHI_WEBHOOK_SECRET: SECRET,
-  };
+}, async ({ expect }) => {
+  const env = alertsEnv();
   const trail = await collectTopic(testKafka(), kafkaTopics(prefix).alertEvents);
   const events = () => trail.records.map((r) => AlertEvent.parse(JSON.parse(r.value)));
   const [first, second] = await leaderAndStandby(['alerts-1', 'alerts-2'], ['alerts'], 'alerts', env);
@@ -204,6 +255,7 @@ it('two alert services: one active; SIGKILLed mid-episode, the standby takes ove
     expect(takeoverMs).toBeLessThanOrEqual(TAKEOVER_LIMIT_MS);
     expect(await second.leads('alerts')).toBe(true);
     expect(second.log()).toMatch(/leadership acquired/);
+    takeoverTimed.resolve();
 
     const escalated = await waitFor(
       () => sink.deliveries.find((d) => d.event.transition === 'escalated' && d.event.level === 'warning'),
@@ -217,6 +269,8 @@ it('two alert services: one active; SIGKILLed mid-episode, the standby takes ove
     const shown = await office.active(AREA).first((a) => a.alerts[0]?.level === 'warning', killedAt, 10_000);
     expect(shown?.value.alerts[0]?.id).toBe(raised?.alertId);
 
+    // The fencing case's standby starts meanwhile: it joins a group whose leader claims the lease.
+    const standbyForNext = machi('alerts-3', ['alerts'], env);
     // Settle, then compare: each transition once in the trail, every delivery id once at the receiver.
     await new Promise((r) => setTimeout(r, 3000));
     const real = events().filter((e) => !e.drill && e.areaId === AREA);
@@ -227,42 +281,30 @@ it('two alert services: one active; SIGKILLed mid-episode, the standby takes ove
     expect(delivered.sort()).toEqual([...trailIds].sort());
     expect(new Set(delivered).size).toBe(delivered.length);
     expect(sink.deliveries.every((d) => d.genuine)).toBe(true);
+    alertServices.resolve({ leader: second, standby: await standbyForNext });
   } finally {
-    // All at once (the trail's consumer alone takes up to its 5 s fetch wait to leave). The next
-    // case elects among its own services.
-    await Promise.all([
-      flood.stop(),
-      office.close(),
-      trail.stop(),
-      sink.down(),
-      ...[first, second].map((m) => stopChild(m.child)),
-    ]);
+    takeoverTimed.resolve();
+    alertServices.reject(new Error('the first case failed before handing over its alert services'));
+    // All at once: the trail's consumer alone takes up to its 5 s fetch wait to leave.
+    await Promise.all([flood.stop(), office.close(), trail.stop()]);
   }
 });
 
-// The forecasters lead a role of their own, with processes of their own: their case runs beside
-// this one. (The first case runs alone: its 10 s takeover limit has the least room.)
 it.concurrent('a frozen alert service that comes back with a transition due is fenced: it writes nothing and exits 75', {
   timeout: 120_000,
 }, async ({ expect }) => {
-  const sink = new WebhookSink(await freePort(), SECRET);
-  await sink.up();
   // The clear falls due while the first service is frozen: the second, active by then, writes it;
   // the first, on SIGCONT, finds it due at its first tick, before it hears that it lost the lease.
-  const env = {
-    MACHI_ALERT_DEBOUNCE_S: '1',
-    MACHI_ALERT_CLEAR_S: String(FENCED_CLEAR_S),
-    MACHI_ALERT_RADIUS_M: '3000',
-    MACHI_ALERT_RENOTIFY_S: '3600',
-    MACHI_WEBHOOK_URLS: sink.url,
-    MACHI_WEBHOOK_SECRET: SECRET,
-  };
+  const { leader: first, standby: second } = await alertServices.promise;
+  expect(await second.answers('/healthz', 200)).toBeDefined();
+  expect(await first.leads('alerts')).toBe(true);
+  expect(await second.leads('alerts')).toBe(false);
   const trail = await collectTopic(testKafka(), kafkaTopics(prefix).alertEvents);
   const real = () =>
     trail.records
       .map((r) => AlertEvent.parse(JSON.parse(r.value)))
       .filter((e) => !e.drill && e.areaId === FENCED_AREA);
-  const [first, second] = await leaderAndStandby(['fenced-1', 'fenced-2'], ['alerts'], 'alerts', env);
+  const deliveries = () => sink.deliveries.filter((d) => d.event.areaId === FENCED_AREA);
   const url = `mqtt://127.0.0.1:${mqttPort}`;
   const flood = new Flood(url, loadRegistry(config.devicesDir), [FENCED_AREA], 2000);
   flood.start();
@@ -273,7 +315,10 @@ it.concurrent('a frozen alert service that comes back with a transition due is f
     expect(raised?.rule).toBe('single-sensor');
     const dryAt = await flood.set({ [FENCED_SENSOR]: { wet: false } });
     // The first service has read the dry reading (its clear is pending) when it is frozen.
-    await new Promise((r) => setTimeout(r, 3000));
+    const ends = await floodEnds();
+    expect(await waitFor(() => engineRead(first, ends), 20_000), 'the first never read the dry reading').toBe(
+      true,
+    );
     const exited = new Promise<number | null>((resolve) => first.child.once('exit', resolve));
     first.child.kill('SIGSTOP');
     expect(await second.answers('/readyz', 200, 30_000), 'the standby never became ready').toBeDefined();
@@ -281,7 +326,7 @@ it.concurrent('a frozen alert service that comes back with a transition due is f
     expect(cleared?.alertId, 'the new leader did not clear the alert').toBe(raised?.alertId);
     // The new leader may clear a little early (at its restore); the first is resumed once the clear
     // is surely due on its own clock too.
-    await new Promise((r) => setTimeout(r, Math.max(0, dryAt + FENCED_CLEAR_S * 1000 + 1500 - Date.now())));
+    await new Promise((r) => setTimeout(r, Math.max(0, dryAt + CLEAR_S * 1000 + 1500 - Date.now())));
     first.child.kill('SIGCONT');
     expect(
       await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))]),
@@ -294,24 +339,24 @@ it.concurrent('a frozen alert service that comes back with a transition due is f
       20_000,
     );
     expect(next, 'the new leader raised nothing after the old one exited').toBeDefined();
-    await waitFor(() => (sink.deliveries.length >= real().length ? true : undefined), 20_000);
+    await waitFor(() => (deliveries().length >= real().length ? true : undefined), 20_000);
     await new Promise((r) => setTimeout(r, 3000));
     expect(real().map((e) => `${e.transition}:${e.alertId}`)).toEqual([
       `raised:${raised?.alertId}`,
       `cleared:${raised?.alertId}`,
       `raised:${next?.alertId}`,
     ]);
-    // Every delivery id once; the first case's events went to its own receiver.
+    // Every delivery id of this area once.
     const trailIds = trail.records
       .filter((r) => AlertEvent.parse(JSON.parse(r.value)).areaId === FENCED_AREA)
       .map((r) => deliveryIdOf(Buffer.from(r.value)));
-    const delivered = sink.deliveries.map((d) => d.deliveryId);
+    const delivered = deliveries().map((d) => d.deliveryId);
     expect(delivered.sort()).toEqual([...trailIds].sort());
     expect(new Set(delivered).size).toBe(delivered.length);
     expect(first.log()).toMatch(/fenced: another alerts process writes the audit trail now/);
   } finally {
     first.child.kill('SIGCONT');
-    await Promise.all([flood.stop(), trail.stop(), sink.down()]);
+    await Promise.all([flood.stop(), trail.stop()]);
   }
 });
 
@@ -333,8 +378,8 @@ it.concurrent('two forecasters: only the active one runs; after its SIGKILL the 
   };
   const runs = (m: Machi) => m.log().match(/forecast run done/g)?.length ?? 0;
 
-  // Every 3 s: two active forecasters would write two runs a tick.
-  const env = { INFLUX_URL: address, MACHI_FORECAST_CRON: '*/3 * * * * *' };
+  // Every 2 s: two active forecasters would write two runs a tick.
+  const env = { INFLUX_URL: address, MACHI_FORECAST_CRON: '*/2 * * * * *' };
   const [first, second] = await leaderAndStandby(
     ['forecast-1', 'forecast-2'],
     ['forecast', 'serve'],
@@ -342,7 +387,7 @@ it.concurrent('two forecasters: only the active one runs; after its SIGKILL the 
     env,
   );
   expect((await second.get('/readyz')).status).toBe(503);
-  // Every 3 s a run: two scheduled ones with the standby live, both the active one's (an active
+  // Every 2 s a run: two scheduled ones with the standby live, both the active one's (an active
   // standby would have run at its start and at the first of those ticks, already logged).
   const before = runs(first);
   expect(await waitFor(() => (runs(first) >= before + 2 ? true : undefined), 20_000)).toBe(true);
@@ -351,6 +396,7 @@ it.concurrent('two forecasters: only the active one runs; after its SIGKILL the 
   expect(await first.leads('forecast')).toBe(true);
   expect(await second.leads('forecast')).toBe(false);
 
+  await takeoverTimed.promise;
   const killedAt = Date.now();
   first.child.kill('SIGKILL');
   const next = await waitFor(async () => {

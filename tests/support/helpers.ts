@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { Kafka, logLevel } from 'kafkajs';
+import { STARTUP_RETRY } from '../../src/bus/admin.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
+import { retry } from '../../src/lib/retry.ts';
 
 export const config: Config = loadConfig();
 
@@ -35,6 +37,21 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
   throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
 }
 
+/**
+ * A promise settled from outside: how one case of a file waits for a step of a concurrent one.
+ * Its rejection counts as handled: a case run alone (-t) leaves it unawaited.
+ */
+export function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(reason: Error): void } {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
 /** Reads a Kafka topic from the beginning into `records` until stopped. */
 export async function collectTopic(
   kafka: Kafka,
@@ -43,7 +60,8 @@ export async function collectTopic(
   const records: Array<{ key: string; value: string }> = [];
   const consumer = kafka.consumer({ groupId: uniqueName('collect') });
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  // A just-created topic may not be in Kafka's metadata yet (UNKNOWN_TOPIC_OR_PARTITION).
+  await retry(() => consumer.subscribe({ topic, fromBeginning: true }), STARTUP_RETRY);
   await consumer.run({
     eachMessage: async ({ message }) => {
       records.push({ key: String(message.key), value: String(message.value) });
