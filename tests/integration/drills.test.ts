@@ -11,6 +11,8 @@ it('every drill ends with acknowledged = stored, no duplicates, nothing lost', {
     timeout: 580_000,
   });
   console.log(run.stdout);
+  // A drill that dies before its first row says why only on stderr.
+  if (run.status !== 0) console.error(run.stderr);
   const rows = run.stdout.split('\n').filter((l) => l.split('\t').length === 5 && !l.startsWith('drill\t'));
   expect(rows).toHaveLength(5);
   for (const row of rows) {
