@@ -21,9 +21,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import { kafkaTopics } from '../src/bus/topics.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { makeLoadRegistry } from '../src/simulators/load-registry.ts';
+import { influxPaths } from '../src/stack/influxdb.ts';
+import { startKafka } from '../src/stack/kafka.ts';
 import { kafkaLayout } from '../src/stack/kafka-nodes.ts';
-import { readPid } from '../src/stack/processes.ts';
-import { stackDown, stackUp } from '../src/stack/stack.ts';
+import { readPid, stopProcess } from '../src/stack/processes.ts';
+import { endpoints, stackDown, stackUp } from '../src/stack/stack.ts';
 import { type Arrivals, steps, type TrailRecord, WebhookSink, waitFor } from './lib/alert-drill-kit.ts';
 import { Screens, type Shown, StormFleet, TrailCollector } from './lib/ha-drill-kit.ts';
 import { sleep, startMachi, stopChild } from './lib/processes.ts';
@@ -209,7 +211,9 @@ export async function runHaDrill(): Promise<number> {
         if (!record) throw new Error(`no pid for Kafka node ${id}`);
         process.kill(record.pid, 'SIGKILL');
         console.error(`  (Kafka node ${id} killed)`);
-        return async () => void inBackground(`Kafka node ${id}`, stackUp(stackConfig, stackEnv, 3));
+        // The dead node alone: `stackUp` would print the whole stack again.
+        const { kafka } = endpoints(stackConfig);
+        return async () => void inBackground(`Kafka node ${id}`, startKafka(kafka, stackEnv, 3));
       },
     },
   ];
@@ -342,9 +346,12 @@ export async function runHaDrill(): Promise<number> {
     await Promise.all(
       (Object.keys(HTTP) as Proc[]).map((n) => answers(n, n.startsWith('alerts') ? '/healthz' : '/readyz')),
     );
-    await answers(await activeAlerts(), '/readyz');
-    trail = await TrailCollector.start(bus, trailTopic, `${prefix}-witness`);
-    written = await TrailCollector.start(bus, trailTopic, `${prefix}-witness-uncommitted`, true);
+    // The topics exist now: the witnesses join while the active engine replays.
+    [trail, written] = await Promise.all([
+      TrailCollector.start(bus, trailTopic, `${prefix}-witness`),
+      TrailCollector.start(bus, trailTopic, `${prefix}-witness-uncommitted`, true),
+      activeAlerts().then((active) => answers(active, '/readyz')),
+    ]);
     console.error(`• stack and processes up (${Math.round((Date.now() - began) / 1000)} s in)`);
     await fleet.start();
     if (!(await shownEverywhere((s) => s.level === 'none', 0)))
@@ -355,8 +362,6 @@ export async function runHaDrill(): Promise<number> {
   }
 
   await fleet.stop();
-  await Promise.all(background);
-  if (restartErrors.length) setupError ??= `restart failed: ${restartErrors.join('; ')}`;
   console.error(
     `• drain: every acknowledged reading into InfluxDB (${Math.round((Date.now() - began) / 1000)} s in)`,
   );
@@ -391,26 +396,32 @@ export async function runHaDrill(): Promise<number> {
     rows.push(row);
   }
   const invalid = screens.flatMap((s) => s.invalid);
+  // The last phase's restart went on while the figures were gathered; it must have succeeded.
+  await Promise.all(background);
+  if (restartErrors.length) setupError ??= `restart failed: ${restartErrors.join('; ')}`;
 
-  await trail?.stop();
-  await written?.stop();
-  await Promise.all(screens.map((s) => s.close()));
-  await sink.down();
-  await Promise.all(
-    (['alerts-a', 'alerts-b', 'worker-a', 'worker-b'] as const).map((n) => stopChild(procs[n])),
-  );
-  await Promise.all([stopChild(procs['broker-a']), stopChild(procs['broker-b'])]);
-  await stackDown(undefined, stackEnv);
-  rmSync(registryDir, { recursive: true, force: true });
-
-  const wallS = Math.round((Date.now() - began) / 1000);
+  await Promise.all([trail?.stop(), written?.stop(), ...screens.map((s) => s.close()), sink.down()]);
   const failed =
     setupError !== undefined ||
     invalid.length > 0 ||
     rows.length !== phases.length ||
     rows.some((r) => !r.pass);
-  // A failed run keeps the cluster's data for kcat (`MACHI_STACK_DIR=<dir> machi stack up`).
-  if (!failed) rmSync(stateDir, { recursive: true, force: true });
+  if (failed) {
+    // A failed run's processes stop as they would in service, and the cluster keeps its data for
+    // kcat (`MACHI_STACK_DIR=<dir> machi stack up`).
+    await Promise.all(Object.values(procs).map((child) => stopChild(child)));
+    await stackDown(undefined, stackEnv);
+  } else {
+    // A passed run's processes and cluster go with their data and logs: killed, not stopped (a
+    // graceful stop takes seconds; three Kafka nodes 5 s or more, the last voter waiting for a
+    // quorum that is gone).
+    await Promise.all(Object.values(procs).map((child) => stopChild(child, 'SIGKILL')));
+    const pidFiles = [...layout.map((n) => n.pid), influxPaths(stackEnv).pid];
+    await Promise.all(pidFiles.map((file) => stopProcess(file, 0)));
+    for (const dir of [stateDir, logDir]) rmSync(dir, { recursive: true, force: true });
+  }
+  rmSync(registryDir, { recursive: true, force: true });
+  const wallS = Math.round((Date.now() - began) / 1000);
   console.log(
     `# storm drill, ${SMALL ? 'small' : 'full'} scale: 2 brokers, 2 workers, 2 alert engines, 3 Kafka nodes (RF 3, min.insync 2), ${DEVICES} devices every ${PERIOD_MS / 1000} s; debounce ${DEBOUNCE_MS / 1000} s, clear ${CLEAR_MS / 1000} s; ${wallS} s wall`,
   );

@@ -4,6 +4,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { deliveryIdOf } from '../../src/alerts/outbox.ts';
+import { IDLE_TOPIC_CONSUMER } from '../../src/bus/consumer.ts';
 import { demoSecret } from '../../src/registry/secrets.ts';
 import { ActiveAlerts, AlertEvent } from '../../src/schemas/alerts.ts';
 import { PublicNotice } from '../../src/schemas/signage.ts';
@@ -181,7 +182,7 @@ export class TrailCollector {
     groupId: string,
     readUncommitted = false,
   ): Promise<TrailCollector> {
-    const consumer = kafka.consumer({ groupId, readUncommitted });
+    const consumer = kafka.consumer({ ...IDLE_TOPIC_CONSUMER, groupId, readUncommitted });
     const seen = new Set<string>();
     const trail = new TrailCollector(consumer);
     await consumer.connect();

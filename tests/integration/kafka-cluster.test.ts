@@ -180,8 +180,19 @@ describe('a three-node Kafka (machi stack up --kafka-nodes 3)', () => {
     await sleep(4000);
     const killedAt = Date.now();
     process.kill(pidOf(1), 'SIGKILL');
-    // Well past the 6 s broker session: the dead node is fenced, its partitions get new leaders.
-    await sleep(16_000);
+    // After the 6 s broker session the dead node is fenced: out of every in-sync set, its partitions
+    // led by the other two (so node 1's return below has something to catch up on).
+    await eventually(async () => {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const fenced = topics[0]?.partitions.every((p) => p.leader !== 1 && !p.isr.includes(1));
+      return fenced ? true : undefined;
+    }, 60_000);
+    // Then a second's writes (400 records, every partition among them) acknowledged without node 1.
+    const sentBeforeFailover = writer.sentAt.size;
+    await eventually(async () => {
+      const acked = [...writer.ackedAt.keys()].filter((seq) => seq >= sentBeforeFailover).length;
+      return acked >= 400 ? true : undefined;
+    }, 60_000);
     const restartedAt = Date.now();
     const restart = await machi('stack', 'up');
     expect(restart.stdout).toContain('started: kafka');
@@ -192,6 +203,8 @@ describe('a three-node Kafka (machi stack up --kafka-nodes 3)', () => {
       60_000,
     );
     const recoveredAt = Date.now();
+    // Every node is up again: `stack status` (checked below) runs during the last writes.
+    const statusRun = machi('stack', 'status');
     await sleep(2000);
     await writer.stop();
 
@@ -228,7 +241,7 @@ describe('a three-node Kafka (machi stack up --kafka-nodes 3)', () => {
         `${stallMs} ms wait for the failover; node 1 back in sync ${recoveredAt - restartedAt} ms after its restart`,
     );
 
-    const status = await machi('stack', 'status');
+    const status = await statusRun;
     expect(status.code, status.stdout).toBe(0);
     for (const [i, broker] of brokers.entries())
       expect(status.stdout).toMatch(new RegExp(`kafka-${i + 1}\\s+up\\s+${broker}`));
