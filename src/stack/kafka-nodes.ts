@@ -99,6 +99,9 @@ export function writeNodeConfig(node: KafkaNode, layout: KafkaNode[]): void {
       'num.partitions=6',
       `offsets.topic.replication.factor=${factor}`,
       'offsets.topic.num.partitions=6',
+      // Six, as the offsets topic: Kafka's 50 are created on the first transactional producer and
+      // loaded at each start, seconds on a 2-core machine for a handful of machi's producers.
+      'transaction.state.log.num.partitions=6',
       `transaction.state.log.replication.factor=${factor}`,
       `transaction.state.log.min.isr=${minInsync}`,
       `share.coordinator.state.topic.replication.factor=${factor}`,
