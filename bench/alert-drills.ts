@@ -16,8 +16,9 @@
 //   e. A sensor whose clock runs 20 h ahead: debounce, re-notification and hysteresis keep to
 //      broker time.
 // Prints drill / expected / observed / pass; exits 1 on any failure. MACHI_DRILL_SCALE=small (the
-// CI test, tests/integration/alert-drills.test.ts) shortens the outages and the rules' clear and
-// re-notify times, and runs c and e while a runs, in areas of their own. Every wait is bounded.
+// CI test, tests/integration/alert-drills.test.ts) ends each outage once its drill's alert has
+// cleared, shortens the rules' clear and re-notify times, and overlaps drills where they can (see
+// runAll). Every wait is bounded.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,10 +48,14 @@ import { sleep, startMachi, stopChild, waitForPort } from './lib/processes.ts';
 
 const SMALL = process.env.MACHI_DRILL_SCALE === 'small';
 // The small scale also halves the rules' clear and re-notify times: every drill's order of events
-// (drill a clears while InfluxDB is down, drill b while Kafka is) holds at both scales.
+// (drill a clears while InfluxDB is down, b while Kafka is, c drains while the receiver is) holds at
+// both scales. An outage lasts at least OUTAGE_MS and until its drill's alert has cleared on the
+// screens; the small scale ends it there.
 const OUTAGE_MS = SMALL
-  ? { influx: 15_000, kafka: 8000, webhook: 20_000 }
+  ? { influx: 0, kafka: 0, webhook: 0 }
   : { influx: 300_000, kafka: 60_000, webhook: 600_000 };
+/** How long an outage lasts, for a drill's name. */
+const lasting = (ms: number) => (SMALL ? 'until the alert cleared' : `for ${ms / 1000} s`);
 const PORTS = {
   kafka: 19592,
   influx: 18586,
@@ -246,7 +251,7 @@ async function consoleShows(
   return seen;
 }
 
-async function influxDrill(name: string): Promise<void> {
+async function influxDrill(name: string, turn: Turn): Promise<void> {
   const killedAt = Date.now();
   influx.kill();
   await sleep(2000);
@@ -274,6 +279,8 @@ async function influxDrill(name: string): Promise<void> {
     `${secs(cleared.at - dryAt)} (${secs(cleared.at - killedAt)} after the kill)`,
     cleared.at - dryAt <= CLEAR_MS + 2000,
   );
+  // The town is clear: the next drill there may raise its flood while InfluxDB comes back.
+  await turn.release();
   await sleep(Math.max(0, killedAt + OUTAGE_MS.influx - Date.now()));
   await influx.start();
   const backAt = Date.now();
@@ -293,32 +300,38 @@ async function influxDrill(name: string): Promise<void> {
   );
 }
 
-async function kafkaDrill(name: string): Promise<void> {
+async function kafkaDrill(name: string, turn: Turn): Promise<void> {
   const { office, sign } = screens();
   const w = await raiseWarning(TOWN);
   if (!w.console) throw new Error('no warning');
   await acknowledge(w.alertId, TOWN.area);
+  await turn.alone();
   // The dry readings are in Kafka once the broker acknowledged them, and read by the rules soon
   // after; the rules clear the alert CLEAR_MS later, on their own tick, while Kafka is down.
   const dryAt = await flood.dry([TOWN.area]);
   await sleep(3000);
   const killedAt = Date.now();
   kafka.kill();
-  await sleep(OUTAGE_MS.kafka);
+  // Kafka stays down until the clear has reached both screens (or CLEAR_MS + 15 s, when it does
+  // not come): the clear must not wait for Kafka.
+  const bound = CLEAR_MS + 15_000;
+  await Promise.all([
+    sleep(OUTAGE_MS.kafka),
+    office.active(TOWN.area).first((a) => consoleLevel(a) === 'none', dryAt, bound),
+    sign.notices.first((n) => signLevel(n) === 'none', dryAt, bound),
+  ]);
   await kafka.start();
   const backAt = Date.now();
-  // The screens are watched for 5 s after Kafka's return while the trail and the webhook catch up.
-  const [events, hook] = await Promise.all([
-    waitFor(async () => {
-      const e = await episode(w.alertId);
-      return e.some((x) => x.transition === 'cleared') ? e : undefined;
-    }, 90_000).then(async (e) => e ?? (await episode(w.alertId).catch(() => []))),
-    waitFor(
-      () => sink.deliveries.find((d) => d.event.alertId === w.alertId && d.event.transition === 'cleared'),
-      120_000,
-    ),
-    sleep(5000),
-  ]);
+  const trailed = waitFor(async () => {
+    const e = await episode(w.alertId);
+    return e.some((x) => x.transition === 'cleared') ? e : undefined;
+  }, 90_000).then(async (e) => e ?? (await episode(w.alertId).catch(() => [])));
+  const hooked = waitFor(
+    () => sink.deliveries.find((d) => d.event.alertId === w.alertId && d.event.transition === 'cleared'),
+    120_000,
+  );
+  // The screens are watched for 5 s after Kafka's return, and until the trail holds the clear.
+  const [events] = await Promise.all([trailed, sleep(5000)]);
   const when = (c: Cleared) =>
     !c.at
       ? 'never'
@@ -336,6 +349,8 @@ async function kafkaDrill(name: string): Promise<void> {
       `${when(c)}${c.reopened ? ', then an alert again' : ''}`,
       c.at !== undefined && c.at <= backAt + 5000 && !c.reopened,
     );
+  await turn.release();
+  const hook = await hooked;
   // The two sensors dried together, but each clears on its own reading's time: a tick between the
   // two may show the warning falling back to watch for a moment before the clear.
   const seq = steps(events).join(' → ');
@@ -358,7 +373,6 @@ async function webhookDrill(name: string): Promise<void> {
   await flood.set({ [KITAGATA.depth]: { wet: true, depthCm: 35 } });
   await consoleShows(KITAGATA.area, 'emergency', downAt);
   await acknowledge(w.alertId, KITAGATA.area);
-  await sleep(3000);
   await flood.set({ [KITAGATA.depth]: { wet: false, depthCm: 0 } });
   await consoleShows(KITAGATA.area, 'warning', downAt);
   // The storm goes on (asahi's watch is re-notified) until the water drains before the receiver is back.
@@ -417,11 +431,17 @@ async function webhookDrill(name: string): Promise<void> {
   );
 }
 
-async function crashDrill(name: string): Promise<void> {
-  const w = await raiseWarning(TOWN);
-  await flood.set({ [TOWN.depth]: { wet: true, depthCm: 35 } });
-  await consoleShows(TOWN.area, 'emergency', w.due);
-  await acknowledge(w.alertId, TOWN.area);
+async function crashDrill(name: string, turn: Turn): Promise<void> {
+  // Two neighbours wet, one of them 35 cm deep, all at once: an emergency.
+  const wetAt = await flood.set({
+    [TOWN.first]: { wet: true },
+    [TOWN.second]: { wet: true },
+    [TOWN.depth]: { wet: true, depthCm: 35 },
+  });
+  const alertId = (await consoleShows(TOWN.area, 'emergency', wetAt)).value.alerts[0]?.id;
+  if (!alertId) throw new Error('no emergency');
+  await acknowledge(alertId, TOWN.area);
+  await turn.alone();
   const killedAt = Date.now();
   await Promise.all([stopChild(procs.alerts, 'SIGKILL'), stopChild(procs.broker, 'SIGKILL')]);
   // Both restart at once; the alerts process is ready only once connected to the broker again.
@@ -435,17 +455,17 @@ async function crashDrill(name: string): Promise<void> {
   ];
   try {
     const shown = (a: ActiveAlerts) =>
-      a.alerts[0]?.id === w.alertId &&
+      a.alerts[0]?.id === alertId &&
       a.alerts[0].level === 'emergency' &&
       a.alerts[0].acknowledgedAt !== undefined;
     const [c, s] = await Promise.all([
       console2.active(TOWN.area).first(shown, 0, 15_000),
-      sign2.notices.first((n) => signLevel(n) === 'emergency' && n.alertId === w.alertId, 0, 15_000),
+      sign2.notices.first((n) => signLevel(n) === 'emergency' && n.alertId === alertId, 0, 15_000),
     ]);
     const firstShown = (list: Seen<ActiveAlerts>[]) => {
       const a = list[0]?.value.alerts[0];
       return a
-        ? `first shown ${a.level}${a.acknowledgedAt ? ' acknowledged' : ' UNACKNOWLEDGED'}${a.id === w.alertId ? '' : ` as ${a.id}`}`
+        ? `first shown ${a.level}${a.acknowledgedAt ? ' acknowledged' : ' UNACKNOWLEDGED'}${a.id === alertId ? '' : ` as ${a.id}`}`
         : 'first shown: no alert';
     };
     row(
@@ -464,13 +484,16 @@ async function crashDrill(name: string): Promise<void> {
     await console2.close();
     await sign2.close();
   }
-  // Transitions announced since the kill: the episode carries on, it is not raised (or re-escalated) again.
+  // Transitions announced from the kill until 3 s on, the flood still up: the episode carries on, it
+  // is not raised (or re-escalated) again. The trail is read while the town drains.
   await sleep(3000);
-  const since = (await readTrail(bus, trailTopic)).filter(
-    (r) => r.event.areaId === TOWN.area && r.timestamp >= killedAt,
+  const heldUntil = Date.now();
+  const [trail] = await Promise.all([readTrail(bus, trailTopic), turn.release()]);
+  const since = trail.filter(
+    (r) => r.event.areaId === TOWN.area && r.timestamp >= killedAt && r.timestamp < heldUntil,
   );
   const again = since.filter(
-    (r) => r.event.alertId !== w.alertId || ['raised', 'escalated'].includes(r.event.transition),
+    (r) => r.event.alertId !== alertId || ['raised', 'escalated'].includes(r.event.transition),
   );
   row(
     name,
@@ -554,56 +577,108 @@ async function clockDrill(name: string): Promise<void> {
   await flood.set({ [SKEW.skewed]: { wet: false } });
 }
 
+/** What a drill waits for and hands on while others run beside it. */
+interface Turn {
+  /** Resolves once every drill before it has ended: awaited before stopping what all drills need. */
+  alone(): Promise<void>;
+  /** Drains its areas and checks they clear, so the next drill in them may begin (again at its end: once). */
+  release(): Promise<void>;
+}
+
 interface Drill {
   name: string;
-  /** The areas it floods: drained and clear again once it ends. */
+  /** The areas it floods: drained and clear again once it lets them go. */
   areas: string[];
-  run: (name: string) => Promise<void>;
+  /** It stops what every drill needs (Kafka, the broker, the alerts process). */
+  stopsAll: boolean;
+  run: (name: string, turn: Turn) => Promise<void>;
 }
 const allDrills: Drill[] = [
-  { name: `a. InfluxDB killed for ${OUTAGE_MS.influx / 1000} s`, areas: [TOWN.area], run: influxDrill },
   {
-    name: `b. Kafka killed for ${OUTAGE_MS.kafka / 1000} s and restarted`,
+    name: `a. InfluxDB killed ${lasting(OUTAGE_MS.influx)}`,
     areas: [TOWN.area],
+    stopsAll: false,
+    run: influxDrill,
+  },
+  {
+    name: `b. Kafka killed ${lasting(OUTAGE_MS.kafka)} and restarted`,
+    areas: [TOWN.area],
+    stopsAll: true,
     run: kafkaDrill,
   },
   {
-    name: `c. webhook receiver down for ${OUTAGE_MS.webhook / 1000} s`,
+    name: `c. webhook receiver down ${lasting(OUTAGE_MS.webhook)}`,
     areas: WEBHOOK_DRILL_AREAS,
+    stopsAll: false,
     run: webhookDrill,
   },
   {
     name: 'd. alerts + broker SIGKILLed in an acknowledged emergency',
     areas: [TOWN.area],
+    stopsAll: true,
     run: crashDrill,
   },
-  { name: 'e. device clock 20 h ahead', areas: [SKEW.area], run: clockDrill },
+  { name: 'e. device clock 20 h ahead', areas: [SKEW.area], stopsAll: false, run: clockDrill },
 ];
 /** MACHI_DRILLS=b,c runs only those (while working on one); the default and CI run all. */
 const only = process.env.MACHI_DRILLS?.split(',');
-const drills = allDrills.filter((d) => !only || only.includes(d.name.slice(0, 1)));
-/**
- * At small scale c and e run while a does: each floods areas of its own, and none needs what
- * another stops (a stops only InfluxDB). b and d stop what every drill needs, so they run alone.
- */
-const rounds = (SMALL ? ['ace', 'b', 'd'] : ['a', 'b', 'c', 'd', 'e'])
-  .map((letters) => drills.filter((d) => letters.includes(d.name.slice(0, 1))))
-  .filter((round) => round.length > 0);
+const drills = [...(SMALL ? 'acebd' : 'abcde')].flatMap((letter) =>
+  allDrills.filter((d) => d.name.startsWith(letter) && (!only || only.includes(letter))),
+);
 
-async function runDrill(drill: Drill): Promise<void> {
-  console.error(`• ${drill.name}`);
-  try {
-    await drill.run(drill.name);
-  } catch (err) {
-    row(drill.name, 'runs to the end', `error: ${(err as Error).message}`, false);
-  }
-  // Every drill ends with its flood drained and its areas clear, ready for the next.
+/** Every drill leaves its flood drained and its areas clear, ready for the next. */
+async function drain(drill: Drill): Promise<void> {
   await flood.dry(drill.areas);
   const quiet = await waitFor(() => {
     const levels = drill.areas.map((area) => screens().office.active(area).latest());
     return levels.every((a) => a && consoleLevel(a) === 'none') ? true : undefined;
   }, CLEAR_MS + 30_000);
   if (!quiet) row(drill.name, 'the area is clear again afterwards', 'still shows an alert', false);
+}
+
+/**
+ * At full scale each drill runs alone, a to e. At small scale, in the order a, c, e, b, d, a drill
+ * begins once the drill before it in its areas has let them go and no drill before it that stops
+ * what all need is still at it, and it stops Kafka, the broker or the alerts process only once every
+ * drill before it has ended. So c and e run beside a (a stops only InfluxDB, which neither needs),
+ * b raises its warning while a's InfluxDB comes back, and d its emergency while b's webhook catches up.
+ */
+async function runAll(list: Drill[]): Promise<void> {
+  const areaFree = new Map<string, Promise<void>>();
+  const stoppersDone: Promise<void>[] = [];
+  const ended: Promise<void>[] = [];
+  for (const drill of list) {
+    const before = Promise.all(ended).then(() => undefined);
+    const begin = SMALL
+      ? Promise.all([...drill.areas.map((area) => areaFree.get(area)), ...stoppersDone])
+      : before;
+    let released: Promise<void> | undefined;
+    let letGo = () => {};
+    const free = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const turn: Turn = {
+      alone: () => before,
+      release: () => {
+        released ??= drain(drill).finally(letGo);
+        return released;
+      },
+    };
+    for (const area of drill.areas) areaFree.set(area, free);
+    if (drill.stopsAll) stoppersDone.push(free);
+    ended.push(begin.then(() => runDrill(drill, turn)));
+  }
+  await Promise.all(ended);
+}
+
+async function runDrill(drill: Drill, turn: Turn): Promise<void> {
+  console.error(`• ${drill.name}`);
+  try {
+    await drill.run(drill.name, turn);
+  } catch (err) {
+    row(drill.name, 'runs to the end', `error: ${(err as Error).message}`, false);
+  }
+  await turn.release();
 }
 
 try {
@@ -621,7 +696,7 @@ try {
   sign = new SignWatcher(PORTS.mqtt, SITE, config.mqtt.roles.signage);
   await reporting;
   await consoleShows(TOWN.area, 'none', 0, 30_000);
-  for (const round of rounds) await Promise.all(round.map(runDrill));
+  await runAll(drills);
   const invalid = [...screens().office.invalid, ...screens().sign.invalid];
   row(
     'all',
@@ -636,8 +711,11 @@ try {
   await office?.close();
   await sign?.close();
   await sink.down();
-  await Promise.all([stopChild(procs.alerts), stopChild(procs.worker)]);
-  await stopChild(procs.broker);
+  // Nothing is checked after the drills (graceful stops have tests of their own): everything is
+  // killed, which spares the alerts process's seconds of leaving its consumer groups.
+  await Promise.all(Object.values(procs).map((child) => stopChild(child, 'SIGKILL')));
+  kafka.kill();
+  influx.kill();
   await Promise.all([kafka.dispose(), influx.dispose()]);
 }
 

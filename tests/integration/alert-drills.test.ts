@@ -1,8 +1,9 @@
-// The alert fault drills (bench/alert-drills.ts) at a small scale (outages of 8–20 s, alerts clear
-// after 5 s dry and are re-notified every 10 s; the webhook and clock drills run during the InfluxDB
-// drill, in areas of their own): InfluxDB killed, Kafka killed and restarted, the webhook receiver
-// down, the alerts process and broker SIGKILLed in an acknowledged emergency, a device clock 20 h
-// ahead. Every check of every drill must pass.
+// The alert fault drills (bench/alert-drills.ts) at a small scale (each outage lasts until its
+// drill's alert has cleared, alerts clear after 5 s dry and are re-notified every 10 s; the webhook
+// and clock drills run during the InfluxDB drill, in areas of their own, and the Kafka and crash
+// drills raise their flood while the drill before them finishes): InfluxDB killed, Kafka killed and
+// restarted, the webhook receiver down, the alerts process and broker SIGKILLed in an acknowledged
+// emergency, a device clock 20 h ahead. Every check of every drill must pass.
 import { spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 
