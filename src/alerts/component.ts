@@ -9,7 +9,7 @@
 // is published retained, and only then are acknowledgements and the wall-clock tick taken.
 import type { MqttClient } from 'mqtt';
 import { ensureTopics, fetchReplayOffsets, STARTUP_RETRY } from '../bus/admin.ts';
-import { QUICK_REJOIN_CONSUMER } from '../bus/consumer.ts';
+import { IDLE_TOPIC_CONSUMER, QUICK_REJOIN_CONSUMER } from '../bus/consumer.ts';
 import { FencedProducer } from '../bus/fenced-producer.ts';
 import { holdPositions } from '../bus/held-positions.ts';
 import { createKafka } from '../bus/kafka.ts';
@@ -54,7 +54,9 @@ export function alertsComponent(runtime: Runtime): Component {
   };
   const kafka = createKafka(config, log, 'alerts');
   // One engine holds the whole city's state, so each process reads every partition (its own group).
+  // Its topics are idle most of the time: a short fetch wait keeps its stop (a Ctrl-C) short.
   const consumer = kafka.consumer({
+    ...IDLE_TOPIC_CONSUMER,
     ...QUICK_REJOIN_CONSUMER,
     groupId: `${config.kafka.clientId}-alerts-${process.pid}-${Date.now().toString(36)}`,
   });

@@ -1,6 +1,7 @@
 // Apache Kafka in KRaft mode, one node or a cluster of them on this machine, from the official jars
 // on Maven Central, run with the local Java.
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -110,13 +111,15 @@ function clusterIdOf(layout: KafkaNode[]): string | undefined {
   return undefined;
 }
 
-function newClusterId(env = process.env): string {
-  const uuid = java(['kafka.tools.StorageTool', 'random-uuid'], env)
-    .stdout.split('\n')
-    .map((l) => l.trim())
-    .find((l) => /^[A-Za-z0-9_-]{22}$/.test(l));
-  if (!uuid) throw new StackError('MACHI_ERR_START_FAILED', 'Kafka StorageTool did not print a cluster id.');
-  return uuid;
+/**
+ * A new cluster id as Kafka's `StorageTool random-uuid` makes it (a random UUID, base64url without
+ * padding, never starting with '-'), without starting a JVM for it.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** Formats KRaft storage unless this node's directory already holds a formatted log. */
@@ -177,7 +180,7 @@ export async function startKafka(
     await assertPortFree(node.host, node.port, `Kafka${which}`);
     await assertPortFree(node.host, node.controllerPort, `the Kafka controller${which}`);
   }
-  const clusterId = clusterIdOf(layout) ?? newClusterId(env);
+  const clusterId = clusterIdOf(layout) ?? newClusterId();
   for (const node of down) {
     writeNodeConfig(node, layout);
     formatStorage(node, clusterId, env);

@@ -6,7 +6,8 @@ import { kafkaMetadataOk, startKafka, stopKafka } from './kafka.ts';
 import { type KafkaEndpoint, kafkaLayout, kafkaNodesOnDisk } from './kafka-nodes.ts';
 import { isOurs, readPid, stopProcess, throwIfInterrupted } from './processes.ts';
 
-export type ServiceName = 'kafka' | 'influxdb';
+const SERVICES = ['kafka', 'influxdb'] as const;
+export type ServiceName = (typeof SERVICES)[number];
 
 export function endpoints(config: Config): { kafka: KafkaEndpoint; influx: InfluxEndpoint } {
   const [host, port] = (config.kafka.brokers[0] ?? '127.0.0.1:9092').split(':');
@@ -22,9 +23,10 @@ export function endpoints(config: Config): { kafka: KafkaEndpoint; influx: Influ
 }
 
 /**
- * Starts whatever is not running yet; returns the services this call started. Kafka runs as
- * `kafkaNodes` nodes, by default as many as its state directory holds (one at first). Aborting
- * `signal` (Ctrl-C) stops what this call started and rejects with MACHI_ERR_START_INTERRUPTED.
+ * Starts whatever is not running yet, Kafka and InfluxDB side by side; returns the services this
+ * call started. Kafka runs as `kafkaNodes` nodes, by default as many as its state directory holds
+ * (one at first). Aborting `signal` (Ctrl-C) stops what this call started and rejects with
+ * MACHI_ERR_START_INTERRUPTED; so does a failure of either service, with that service's error.
  */
 export async function stackUp(
   config: Config,
@@ -33,9 +35,12 @@ export async function stackUp(
   signal?: AbortSignal,
 ): Promise<ServiceName[]> {
   const ep = endpoints(config);
-  const started: ServiceName[] = [];
-  try {
-    if ((await startKafka(ep.kafka, env, kafkaNodes, signal)) === 'started') started.push('kafka');
+  const started = new Set<ServiceName>();
+  // A failure of one service interrupts the other's start, which then stops what it spawned.
+  const failed = new AbortController();
+  const interrupt = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
+  const kafka = async () => {
+    if ((await startKafka(ep.kafka, env, kafkaNodes, interrupt)) === 'started') started.add('kafka');
     const layout = kafkaLayout(ep.kafka, kafkaNodes, env);
     for (const node of layout) {
       const label = kafkaNodes === 1 ? 'Kafka    ' : `Kafka ${node.id}/${kafkaNodes}`;
@@ -44,14 +49,28 @@ export async function stackUp(
     const brokers = layout.map((n) => `${n.host}:${n.port}`).join(',');
     if (kafkaNodes > 1 && config.kafka.brokers.join(',') !== brokers)
       console.log(`  clients should list every node: KAFKA_BROKERS=${brokers}`);
-    if ((await startInfluxd(ep.influx, env, signal)) === 'started') started.push('influxdb');
+  };
+  const influx = async () => {
+    if ((await startInfluxd(ep.influx, env, interrupt)) === 'started') started.add('influxdb');
     console.log(`✓ InfluxDB  http://${ep.influx.host}:${ep.influx.port}   log: ${influxPaths(env).log}`);
+  };
+  const errors: unknown[] = [];
+  const failing = (err: unknown) => {
+    errors.push(err);
+    failed.abort();
+  };
+  await Promise.all([kafka().catch(failing), influx().catch(failing)]);
+  // In the same order whichever got ready first.
+  const ours = SERVICES.filter((service) => started.has(service));
+  try {
+    // The first error is the cause; the other service's is then its interruption.
+    if (errors.length > 0) throw errors[0];
     // A Ctrl-C that came as the last service got ready still means: leave nothing of this call running.
     throwIfInterrupted(signal, 'starting the stack');
-    return started;
+    return ours;
   } catch (err) {
     // Leave nothing half-started: stop what this call started before reporting the failure.
-    await stackDown(started, env);
+    await stackDown(ours, env);
     throw err;
   }
 }
@@ -60,10 +79,12 @@ export async function stackDown(
   services: ServiceName[] = ['influxdb', 'kafka'],
   env = process.env,
 ): Promise<Record<string, string>> {
-  const result: Record<string, string> = {};
-  if (services.includes('influxdb')) result.influxdb = await stopProcess(influxPaths(env).pid);
-  if (services.includes('kafka')) Object.assign(result, await stopKafka(env));
-  return result;
+  // Both at once: neither needs the other to stop.
+  const [influxdb, kafka] = await Promise.all([
+    services.includes('influxdb') ? stopProcess(influxPaths(env).pid) : undefined,
+    services.includes('kafka') ? stopKafka(env) : undefined,
+  ]);
+  return { ...(influxdb && { influxdb }), ...kafka };
 }
 
 export interface ServiceStatus {

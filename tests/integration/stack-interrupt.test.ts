@@ -1,6 +1,6 @@
 // One Ctrl-C while `machi stack up` is still starting Kafka or InfluxDB stops what it spawned and
-// exits within seconds (issue 23): on its own ports and state directory, so the shared stack is
-// never touched.
+// exits within seconds (issue 23); so does a failure of one of the two, which start side by side.
+// On its own ports and state directory, so the shared stack is never touched.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -57,9 +57,10 @@ afterAll(() => {
 
 /**
  * Runs `machi stack up`, sends SIGINT once `ready` says the moment has come, and returns what the
- * command printed, its exit code and how long it took to exit (or "still running").
+ * command printed, its exit code and how long it took to exit (or "still running"). Without
+ * `ready`, no signal: the time is counted from the start.
  */
-async function interruptStackUp(ready: () => boolean) {
+async function runStackUp(ready?: () => boolean) {
   const up = spawn('node', ['bin/machi.js', 'stack', 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer) => {
@@ -68,10 +69,13 @@ async function interruptStackUp(ready: () => boolean) {
   up.stdout.on('data', collect);
   up.stderr.on('data', collect);
   const exited = new Promise<number | null>((resolve) => up.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 90_000;
-  while (!ready() && Date.now() < deadline) await sleep(50);
-  const sentAt = Date.now();
-  up.kill('SIGINT');
+  let sentAt = Date.now();
+  if (ready) {
+    const deadline = Date.now() + 90_000;
+    while (!ready() && Date.now() < deadline) await sleep(50);
+    sentAt = Date.now();
+    up.kill('SIGINT');
+  }
   const code = await Promise.race([exited, sleep(EXIT_BOUND_MS * 2).then(() => 'still running')]);
   return { output, code, tookMs: Date.now() - sentAt };
 }
@@ -88,7 +92,7 @@ it('Ctrl-C while Kafka starts stops the JVM and exits within seconds, leaving no
   // Mid start-up: the JVM is spawned (PID file) and Kafka has begun to log; it answers only seconds later.
   const kafkaStarting = () =>
     Boolean(readPid(kafkaPidFile)) && existsSync(kafkaLog) && statSync(kafkaLog).size > 0;
-  const { output, code, tookMs } = await interruptStackUp(kafkaStarting);
+  const { output, code, tookMs } = await runStackUp(kafkaStarting);
   const kafkaPid = readPid(kafkaPidFile)?.pid;
 
   expect(output, 'the signal came after Kafka was up: the test proves nothing').not.toContain('✓ Kafka');
@@ -99,17 +103,35 @@ it('Ctrl-C while Kafka starts stops the JVM and exits within seconds, leaving no
   expect(output).toContain('MACHI_ERR_START_INTERRUPTED');
 });
 
-// Kafka must come up first: on a loaded machine that alone can take most of a minute.
+// Kafka and InfluxDB start side by side: both are spawned, and InfluxDB does not answer yet.
 it('Ctrl-C while InfluxDB starts stops influxd and the Kafka this run started', {
-  timeout: 150_000,
+  timeout: 120_000,
 }, async () => {
-  const { output, code, tookMs } = await interruptStackUp(() => Boolean(readPid(influxPidFile)));
+  const { output, code, tookMs } = await runStackUp(
+    () => Boolean(readPid(influxPidFile)) && Boolean(readPid(kafkaPidFile)),
+  );
 
-  expect(output, 'Kafka was not up yet: this is the case above').toContain('✓ Kafka');
   expect(output, 'the signal came after InfluxDB was up: the test proves nothing').not.toContain(
     '✓ InfluxDB',
   );
   await expectNothingLeft();
   expect(code, output).toBe(130);
   expect(tookMs, output).toBeLessThan(EXIT_BOUND_MS);
+});
+
+it('InfluxDB unable to start: stack up says why, stops Kafka starting beside it, leaves nothing', {
+  timeout: 120_000,
+}, async () => {
+  // Something else on InfluxDB's port that answers nothing (a connection is closed at once).
+  const taken = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => taken.listen(INFLUX_PORT, '127.0.0.1', resolve));
+  try {
+    const { output, code } = await runStackUp();
+    expect(code, output).toBe(1);
+    expect(output).toContain('MACHI_ERR_PORT_IN_USE');
+    expect(output, 'Kafka was waited for instead of interrupted').not.toContain('✓ Kafka');
+  } finally {
+    await new Promise((resolve) => taken.close(resolve));
+  }
+  await expectNothingLeft();
 });
