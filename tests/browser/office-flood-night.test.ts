@@ -130,6 +130,32 @@ afterAll(async () => {
 let alertId = '';
 const depthReadings: FloodReading[] = [];
 
+/**
+ * What sticks out of its box on the office console: an alert table, cell or button outside what
+ * holds it (a row wider than its column runs under the map and hides its Acknowledge button), or a
+ * timeline entry whose text is cut at its edge.
+ */
+function consoleOverflows(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const label = (el: Element) => `${el.tagName} "${el.textContent?.slice(0, 24)}"`;
+    for (const el of Array.from(
+      document.querySelectorAll('#alerts-panel table, #alerts-panel td, #alerts-panel button'),
+    )) {
+      const box = el.getBoundingClientRect();
+      const holder = el.parentElement?.closest('td, .drill-zone, section')?.getBoundingClientRect();
+      if (box.width === 0 || !holder) continue;
+      if (box.right > holder.right + 0.5 || box.left < holder.left - 0.5)
+        out.push(`${label(el)} ${box.left}–${box.right} outside ${holder.left}–${holder.right}`);
+    }
+    for (const el of Array.from(document.querySelectorAll('#timeline-panel li'))) {
+      if (el.scrollWidth > el.clientWidth + 1)
+        out.push(`${label(el)} ${el.scrollWidth} px wide in ${el.clientWidth}`);
+    }
+    return out;
+  });
+}
+
 it('a flood acknowledged by a named operator: every transition and the name on the timeline', {
   timeout: 150_000,
 }, async () => {
@@ -182,6 +208,17 @@ it('a flood acknowledged by a named operator: every transition and the name on t
   const acked = (await timeline('real', TOWN)).find((e) => e.transition === 'acknowledged');
   expect(acked?.text).toContain(ACKNOWLEDGER);
   await screenshot(office, 'office');
+  // A laptop's screen as well as the office's: alert rows and timeline entries fit their boxes.
+  for (const [width, height] of [
+    [1920, 1080],
+    [1440, 900],
+    [1366, 768],
+  ] as const) {
+    await office.setViewportSize({ width, height });
+    expect(await consoleOverflows(office), `${width}×${height}`).toEqual([]);
+  }
+  await screenshot(office, 'office-1366', { readme: false });
+  await office.setViewportSize({ width: 1920, height: 1080 });
 
   // Everything dries: de-escalated and cleared join the timeline.
   await send('fs-takeo-001', { wet: false });

@@ -113,7 +113,7 @@ function alertRow(a) {
   const row = el('tr', {}, [
     el('td', { textContent: LEVELS[a.level] ?? a.level }),
     el('td', { textContent: a.areaId }),
-    el('td', {}, sensorList(a.sensors)),
+    el('td', { className: 'sensors' }, sensorList(a.sensors)),
     el('td', { textContent: time(a.openedAt) }),
     el('td', { textContent: time(a.updatedAt) }),
     el('td', {}, [button]),
