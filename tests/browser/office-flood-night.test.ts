@@ -230,14 +230,11 @@ it('a flood acknowledged by a named operator: every transition and the name on t
     return entries.at(-1)?.transition === 'cleared' ? entries : undefined;
   }, 40_000);
   expect(shown.map((e) => e.transition)).toEqual(sequence());
-  expect(shown.map((e) => e.transition)).toEqual([
-    'raised',
-    'escalated',
-    'escalated',
-    'acknowledged',
-    'de-escalated',
-    'cleared',
-  ]);
+  // The three dry readings may reach the engine in one step down or two (emergency, warning, watch):
+  // either is the flood's true course, and the timeline must show whichever the trail holds.
+  expect(shown.map((e) => e.transition).join(' ')).toMatch(
+    /^raised escalated escalated acknowledged (de-escalated ){1,2}cleared$/,
+  );
 });
 
 it('shows the drill only in the drill section, clearly marked', async () => {
