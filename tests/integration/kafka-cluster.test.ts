@@ -152,9 +152,12 @@ describe('a three-node Kafka (machi stack up --kafka-nodes 3)', () => {
     await ensureTopics(kafka, config);
     const names = allTopicNames(config.kafka.topicPrefix);
     await admin.connect();
-    const { topics } = await admin.fetchTopicMetadata({ topics: names });
+    // Every node learns of new topics from the controller, a moment after createTopics returns: a
+    // node that has not yet answers UNKNOWN_TOPIC_OR_PARTITION (seen once in CI).
+    const { topics } = await eventually(() =>
+      admin.fetchTopicMetadata({ topics: names }).catch(() => undefined),
+    );
     const expected = topics.reduce((sum, t) => sum + t.partitions.length, 0);
-    // Every node learns of new topics from the controller, a moment after createTopics returns.
     const partitions = await eventually(async () => {
       const seen = kcatPartitions(names);
       return seen.length === expected ? seen : undefined;
